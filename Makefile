@@ -1,0 +1,111 @@
+# The booking endpoints: a static library, five programs, their tests.
+#
+#   make            build the library and every program into cgi-bin/
+#   make run        bring the whole stack up on 127.0.0.1:$(PORT)
+#   make stop       stop it
+#   make test       install what is missing, build, run every test
+#   make lint       clang-format check and cppcheck
+#   make bench      benchmarks (wrk through nginx)
+#   make migrate    apply sql/ to the database of DATABASE_URL (or the local one)
+#
+# BUILD=asan builds everything with AddressSanitizer and
+# UndefinedBehaviorSanitizer into build/asan/ (programs in build/asan/cgi-bin).
+
+BUILD   ?= release
+PORT    ?= 8080
+CC      ?= cc
+PKGS    := libcurl json-c libmariadb libcrypto
+
+WARN    := -Wall -Wextra -Werror -Wpedantic -Wshadow -Wformat=2 \
+           -Wstrict-prototypes -Wmissing-prototypes -Wold-style-definition \
+           -Wvla -Wpointer-arith -Wcast-qual -Wundef -Wwrite-strings \
+           -Wnull-dereference -Wimplicit-fallthrough
+BASE_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) -Isrc/lib \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS    := -lfcgi $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+
+ifeq ($(BUILD),asan)
+OUT     := build/asan
+BIN     := $(OUT)/cgi-bin
+CFLAGS  := $(BASE_CFLAGS) -O1 -g -fno-omit-frame-pointer \
+           -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS := -fsanitize=address,undefined
+else
+OUT     := build/release
+BIN     := cgi-bin
+CFLAGS  := $(BASE_CFLAGS) -O2 -g -D_FORTIFY_SOURCE=2 \
+           -fstack-protector-strong -fPIE
+LDFLAGS := -pie -Wl,-z,relro,-z,now
+endif
+
+LIB_SRC   := $(sort $(wildcard src/lib/*.c))
+LIB_OBJ   := $(LIB_SRC:src/lib/%.c=$(OUT)/lib/%.o)
+LIB       := $(OUT)/libbooking.a
+PROGRAMS  := calendar_get calendar_post oauth_callback payment_hook reconcile migrate
+PROG_BIN  := $(PROGRAMS:%=$(BIN)/%)
+TEST_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(OUT)/tests/%)
+
+.PHONY: all deps run stop test unit e2e asan migrate lint fuzz bench clean
+.SECONDARY:
+all: $(PROG_BIN) $(TEST_BIN)
+
+$(OUT)/lib/%.o: src/lib/%.c $(wildcard src/lib/*.h) | $(OUT)/lib
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(OUT)/%.o: src/%.c $(wildcard src/lib/*.h) | $(OUT)/lib
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BIN)/%: $(OUT)/%.o $(LIB) | $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+$(OUT)/tests/%: tests/unit/%.c tests/unit/check.h $(LIB) | $(OUT)/tests
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+$(OUT)/lib $(OUT)/tests $(BIN):
+	mkdir -p $@
+
+deps:
+	@scripts/deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@PORT=$(PORT) scripts/stack.sh start
+
+stop:
+	@scripts/stack.sh stop
+
+migrate:
+	@scripts/stack.sh migrate
+
+# The whole suite: unit tests, end-to-end tests, then both again under
+# AddressSanitizer + UndefinedBehaviorSanitizer, and the fuzz targets
+# for a short while. scripts/test.sh prints the closing count.
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory BUILD=asan all
+	@scripts/test.sh
+
+unit: all
+	@scripts/test.sh unit
+
+e2e: all
+	@scripts/test.sh e2e
+
+lint:
+	@scripts/lint.sh
+
+fuzz:
+	@scripts/fuzz.sh build
+
+bench: deps all
+	@scripts/bench.sh
+
+clean:
+	rm -rf build cgi-bin/calendar_get cgi-bin/calendar_post \
+	       cgi-bin/oauth_callback cgi-bin/payment_hook cgi-bin/reconcile \
+	       cgi-bin/migrate
