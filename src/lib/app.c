@@ -136,6 +136,16 @@ int app_dispatch(struct app *app, const struct app_route *routes,
 	const struct app_route *route;
 	char err[LIMIT_ERROR_MESSAGE], allow[64];
 	const char *token;
+	size_t length;
+	int status;
+
+	/* A body over the limit is refused before anything else, unread. */
+	status = request_content_length(req, &length, err, sizeof(err));
+	if (status == 413)
+		return response_error(res, 413, "body_too_large",
+				      "The body is larger than 64 KiB.");
+	if (status != 0)
+		return response_error(res, status, "bad_request", "%s.", err);
 
 	route = find_route(routes, nroutes, req);
 	if (route != NULL && strstr(route->path, "{id}") != NULL &&

@@ -281,33 +281,46 @@ const char *request_query(const struct request *req, const char *key)
 	return NULL;
 }
 
-int request_read_body(struct request *req, char *err, size_t errlen)
+int request_content_length(const struct request *req, size_t *out, char *err,
+			   size_t errlen)
 {
 	const char *cl = request_param(req, "CONTENT_LENGTH");
-	unsigned long long want = 0;
-	char chunk[8192];
+	unsigned long long n = 0;
 	size_t i;
 
-	if (req->body_read)
-		return 0;
 	if (cl != NULL && *cl != '\0') {
 		/* Strictly digits: no sign, no space, no hex, no overflow. */
 		for (i = 0; cl[i]; i++) {
-			if (cl[i] < '0' || cl[i] > '9' || i >= 19) {
+			if (cl[i] < '0' || cl[i] > '9' || i >= 18) {
 				snprintf(err, errlen,
 					 "Content-Length is not a number");
 				return 400;
 			}
-			want = want * 10 + (unsigned long long)(cl[i] - '0');
+			n = n * 10 + (unsigned long long)(cl[i] - '0');
 		}
 	}
-	if (want > LIMIT_BODY_BYTES) {
-		snprintf(err, errlen, "the body is larger than %u bytes",
-			 LIMIT_BODY_BYTES);
+	if (n > LIMIT_BODY_BYTES) {
+		snprintf(err, errlen, "the body is larger than %u KiB",
+			 LIMIT_BODY_BYTES / 1024);
 		return 413;
 	}
+	*out = (size_t)n;
+	return 0;
+}
+
+int request_read_body(struct request *req, char *err, size_t errlen)
+{
+	char chunk[8192];
+	size_t want;
+	int status;
+
+	if (req->body_read)
+		return 0;
+	status = request_content_length(req, &want, err, errlen);
+	if (status != 0)
+		return status;
 	while (req->body.len < want) {
-		size_t left = (size_t)want - req->body.len;
+		size_t left = want - req->body.len;
 		int n = req->read(req->read_ctx, chunk,
 				  left < sizeof(chunk) ? left : sizeof(chunk));
 

@@ -73,6 +73,14 @@ int request_parse_query(struct request *req, const char *const *allowed,
 const char *request_query(const struct request *req, const char *key);
 
 /*
+ * The declared body length from CONTENT_LENGTH (0 when absent). Returns 0,
+ * or an HTTP status with a message in err: 400 when it is not a plain
+ * decimal number, 413 when it is over LIMIT_BODY_BYTES.
+ */
+int request_content_length(const struct request *req, size_t *out, char *err,
+			   size_t errlen) __attribute__((warn_unused_result));
+
+/*
  * Reads the body into req->body, at most LIMIT_BODY_BYTES. Returns 0, or an
  * HTTP status with a message in err: 413 when CONTENT_LENGTH says more, 400
  * when it is malformed or the body ends early.

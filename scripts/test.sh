@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The test suite. With no argument: unit tests, the simulator's self-test,
+# the end-to-end tests through nginx, then the unit and end-to-end tests
+# again on the AddressSanitizer + UndefinedBehaviorSanitizer build, the unit
+# tests under valgrind, and each fuzz target for a short while.
+# "unit" or "e2e" runs just that part (release build). Every part ends with
+# "N passed, N failed"; the last line adds them up.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 2
+TOTAL_PASSED=0
+TOTAL_FAILED=0
+FUZZ_SECONDS=${FUZZ_SECONDS:-10}
+
+# Runs a command, shows its output, adds its closing count to the totals.
+# A part that ends without a count (it crashed) counts as one failure.
+part() {
+	local name=$1 out rc line p f
+	shift
+	printf '\n== %s\n' "$name"
+	out=$(mktemp)
+	"$@" 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
+	rm -f "$out"
+	if [ -z "$line" ]; then
+		echo "$name: ended without a count (exit $rc)"
+		TOTAL_FAILED=$((TOTAL_FAILED + 1))
+		return
+	fi
+	p=${line%% passed*}
+	f=${line#*passed, }
+	f=${f%% failed*}
+	TOTAL_PASSED=$((TOTAL_PASSED + p))
+	TOTAL_FAILED=$((TOTAL_FAILED + f))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "$name: exit status $rc"
+		TOTAL_FAILED=$((TOTAL_FAILED + 1))
+	fi
+}
+
+# Every unit test binary of a build directory, as one part.
+unit_tests() { # dir [wrapper...]
+	local dir=$1 t passed=0 failed=0 line
+	shift
+	for t in "$dir"/tests/test_*; do
+		[ -x "$t" ] || continue
+		echo "-- $(basename "$t")"
+		line=$("$@" "$t" 2>&1 | tee /dev/stderr | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
+		local rc=${PIPESTATUS[0]}
+		if [ -z "$line" ]; then
+			echo "$(basename "$t"): crashed (exit $rc)"
+			failed=$((failed + 1))
+			continue
+		fi
+		passed=$((passed + ${line%% passed*}))
+		local f=${line#*passed, }
+		failed=$((failed + ${f%% failed*}))
+		[ "$rc" -ne 0 ] && [ "${f%% failed*}" -eq 0 ] && failed=$((failed + 1))
+	done
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+}
+
+e2e_tests() { # bin_dir
+	python3 tests/e2e/run.py --bin "$1"
+}
+
+valgrind_units() {
+	unit_tests build/release valgrind -q --error-exitcode=99 \
+		--leak-check=full --errors-for-leak-kinds=definite \
+		--suppressions="$ROOT/tests/valgrind.supp"
+}
+
+case ${1:-all} in
+unit)
+	part "unit tests" unit_tests build/release
+	;;
+e2e)
+	part "end-to-end tests" e2e_tests cgi-bin
+	;;
+all)
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1:halt_on_error=1}
+	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+	part "unit tests" unit_tests build/release
+	part "simulator self-test" python3 tests/sim/test_simulator.py
+	part "end-to-end tests" e2e_tests cgi-bin
+	part "unit tests, ASan+UBSan" unit_tests build/asan
+	part "end-to-end tests, ASan+UBSan" e2e_tests build/asan/cgi-bin
+	part "unit tests, valgrind" valgrind_units
+	part "fuzz targets (${FUZZ_SECONDS}s each)" scripts/fuzz.sh run "$FUZZ_SECONDS"
+	;;
+*)
+	echo "usage: test.sh [unit|e2e|all]" >&2
+	exit 2
+	;;
+esac
+
+printf '\n%s passed, %s failed\n' "$TOTAL_PASSED" "$TOTAL_FAILED"
+[ "$TOTAL_FAILED" -eq 0 ]

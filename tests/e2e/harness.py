@@ -1,0 +1,194 @@
+"""The end-to-end harness: a whole stack (MariaDB, the programs under
+spawn-fcgi, nginx, the simulator) in a temporary directory on free ports,
+and small helpers to talk to it, to the simulator and to the database.
+
+Tests import `stack` (the running Stack) from here; tests/e2e/run.py
+starts it before the first test and stops it after the last, also when a
+test fails or the run is interrupted.
+"""
+
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+STACK = os.path.join(ROOT, "scripts", "stack.sh")
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Reply:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers  # lower-cased names
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body.decode("utf-8"))
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+    def __repr__(self):
+        return "Reply(%d, %r)" % (self.status, self.body[:300])
+
+
+def request(port, method, path, body=None, headers=None, timeout=30):
+    """One HTTP/1.1 request to 127.0.0.1:port; a Reply."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        hdrs = dict(headers or {})
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        elif isinstance(body, str):
+            body = body.encode()
+        conn.request(method, path, body=body, headers=hdrs)
+        r = conn.getresponse()
+        data = r.read()
+        return Reply(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
+    finally:
+        conn.close()
+
+
+class Stack:
+    def __init__(self, bin_dir):
+        self.bin_dir = os.path.abspath(bin_dir)
+        self.dir = tempfile.mkdtemp(prefix="booking-e2e-")
+        os.chmod(self.dir, 0o755)  # the programs run as nobody under root
+        self.port = free_port()
+        self.env = {}
+
+    def script(self, *args, check=True):
+        env = dict(os.environ)
+        env.update({"VAR_DIR": self.dir, "PORT": str(self.port),
+                    "BIN_DIR": self.bin_dir, "ENV_FILE": "none", "SIM": "on"})
+        p = subprocess.run([STACK] + list(args), env=env, cwd=ROOT,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, timeout=180)
+        if check and p.returncode != 0:
+            raise RuntimeError("stack.sh %s failed:\n%s" % (" ".join(args), p.stdout))
+        return p
+
+    def start(self):
+        out = self.script("start").stdout
+        self.env = self.read_env()
+        self.sim_port = int(self.env["SIMULATOR_PORT"])
+        return out
+
+    def stop(self, remove=True):
+        self.script("stop", check=False)
+        if remove and not os.environ.get("KEEP_E2E"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def read_env(self):
+        """stack.env as the programs see it (values unquoted by bash)."""
+        p = subprocess.run(
+            ["bash", "-c", 'set -a; . "$1"; set +a; env -0', "_",
+             os.path.join(self.dir, "run", "stack.env")],
+            stdout=subprocess.PIPE, env={"PATH": "/usr/bin:/bin"}, check=True)
+        env = {}
+        for item in p.stdout.split(b"\0"):
+            if b"=" in item:
+                k, v = item.split(b"=", 1)
+                env[k.decode()] = v.decode()
+        return env
+
+    def program_env(self):
+        """The environment the programs were started with."""
+        env = {"PATH": "/usr/bin:/bin"}
+        for k, v in self.env.items():
+            if k not in ("PWD", "SHLVL", "_"):
+                env[k] = v
+        return env
+
+    # ---- HTTP ----
+
+    def get(self, path, **kw):
+        return request(self.port, "GET", path, **kw)
+
+    def call(self, method, path, **kw):
+        return request(self.port, method, path, **kw)
+
+    def internal(self):
+        return {"Authorization": "Bearer " + self.env["INTERNAL_API_TOKEN"]}
+
+    # ---- the simulator ----
+
+    def sim(self, method, path, body=None):
+        r = request(self.sim_port, method, path, body=body)
+        if r.status >= 400:
+            raise RuntimeError("simulator %s %s: %r" % (method, path, r))
+        return r.json() if r.body else None
+
+    # ---- the database ----
+
+    def sql(self, statement):
+        """Runs SQL as the database's root; rows as lists of strings
+        (None for NULL). Tests pass only literals they wrote."""
+        p = subprocess.run(
+            ["mariadb", "--no-defaults", "--protocol=socket",
+             "--socket=" + os.path.join(self.dir, "run", "mysql.sock"),
+             "-uroot", "-N", "-B", "booking", "-e", statement],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+        if p.returncode != 0:
+            raise RuntimeError("SQL failed: %s" % p.stderr)
+        rows = []
+        for line in p.stdout.splitlines():
+            rows.append([None if c == "NULL" else c for c in line.split("\t")])
+        return rows
+
+    def stop_db(self):
+        self.script("stop-db")
+
+    def start_db(self):
+        self.script("start-db")
+
+    # ---- processes and logs ----
+
+    def pids(self, program):
+        path = os.path.join(self.dir, "run", program + ".pid")
+        with open(path) as f:
+            return sorted(int(x) for x in f.read().split())
+
+    def alive(self, program):
+        for pid in self.pids(program):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return False
+        return True
+
+    def log(self, name):
+        path = os.path.join(self.dir, "log", name)
+        with open(path, errors="replace") as f:
+            return f.read()
+
+    def logs(self):
+        """Every log file's text, by name."""
+        out = {}
+        logdir = os.path.join(self.dir, "log")
+        for name in sorted(os.listdir(logdir)):
+            with open(os.path.join(logdir, name), errors="replace") as f:
+                out[name] = f.read()
+        return out
+
+    def wait_for(self, predicate, timeout=10.0, interval=0.05):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if predicate():
+                return True
+            time.sleep(interval)
+        return predicate()
+
+
+stack = None  # the running Stack, set by run.py
