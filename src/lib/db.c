@@ -11,7 +11,7 @@
 
 #include <openssl/crypto.h>
 
-#include "limits.h"
+#include "limit.h"
 
 struct db {
 	MYSQL *conn; /* NULL while not connected */

@@ -15,7 +15,7 @@
 #include <json-c/json_object.h>
 
 #include "buf.h"
-#include "limits.h"
+#include "limit.h"
 
 struct query_pair {
 	char *key;   /* decoded, malloc'd */

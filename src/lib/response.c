@@ -7,7 +7,7 @@
 #include <json-c/json_object.h>
 
 #include "jsonio.h"
-#include "limits.h"
+#include "limit.h"
 
 static const struct {
 	int status;

@@ -1,8 +1,8 @@
 /*
- * limits - every size, count and time limit of the programs, in one place.
+ * limit - every size, count and time limit of the programs, in one place.
  */
-#ifndef LIMITS_H
-#define LIMITS_H
+#ifndef LIMIT_H
+#define LIMIT_H
 
 #define LIMIT_BODY_BYTES       (64u * 1024u) /* request bodies (413 above) */
 #define LIMIT_JSON_DEPTH       16 /* nesting of a request body */
@@ -13,7 +13,6 @@
 #define LIMIT_HEADER_VALUE     4096 /* a response header value */
 #define LIMIT_REQUEST_ID       64 /* an X-Request-Id we accept from nginx */
 #define LIMIT_RESPONSE_BYTES   (4u * 1024u * 1024u) /* a reply we build */
-#define LIMIT_UPSTREAM_BYTES   (2u * 1024u * 1024u) /* a reply from Google/MP */
 #define LIMIT_DB_CONNECT_S     2 /* connecting to MySQL */
 #define LIMIT_DB_IO_S          10 /* one MySQL read or write */
 #define LIMIT_ERROR_MESSAGE    256 /* an error message buffer */
