@@ -50,21 +50,29 @@ TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(OUT)/tests/%)
 .SECONDARY:
 all: $(PROG_BIN) $(TEST_BIN)
 
+# V=1 shows the commands.
+Q := $(if $(V),,@)
+
 $(OUT)/lib/%.o: src/lib/%.c $(wildcard src/lib/*.h) | $(OUT)/lib
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJ)
-	rm -f $@
-	ar rcs $@ $^
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
 
 $(OUT)/%.o: src/%.c $(wildcard src/lib/*.h) | $(OUT)/lib
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BIN)/%: $(OUT)/%.o $(LIB) | $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 $(OUT)/tests/%: tests/unit/%.c tests/unit/check.h $(LIB) | $(OUT)/tests
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 $(OUT)/lib $(OUT)/tests $(BIN):
 	mkdir -p $@

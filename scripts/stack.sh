@@ -36,7 +36,7 @@ alive() { [ -f "$1" ] && kill -0 "$(head -n1 "$1")" 2>/dev/null; }
 pids_of() {
 	local p
 	[ -f "$1" ] || return 0
-	while read -r p; do
+	while read -r p || [ -n "$p" ]; do
 		[ -n "$p" ] && kill -0 "$p" 2>/dev/null && printf '%s\n' "$p"
 	done <"$1"
 	return 0
@@ -285,7 +285,7 @@ stop_programs() {
 
 render_nginx() {
 	local user=""
-	mkdir -p "$NGX/tmp"
+	mkdir -p "$NGX/tmp" "$NGX/extra"
 	[ $as_root -eq 1 ] && user="user $RUN_USER $RUN_GROUP;"
 	[ $as_root -eq 1 ] && chown "$RUN_USER:$RUN_GROUP" "$NGX/tmp"
 	sed -e "s|/run/booking/|$RUN/|g" "$ROOT/nginx/booking-http.conf" >"$NGX/booking-http.conf"
