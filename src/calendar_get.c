@@ -9,17 +9,17 @@ static const char *const window_keys[] = {"from", "to", NULL};
 static const char *const slot_keys[] = {"date", "duration", NULL};
 
 static const struct app_route routes[] = {
-	{"GET", "/api/health", NULL, 0, health_handle},
-	{"GET", "/api/calendar", window_keys, 0, app_not_implemented},
-	{"GET", "/api/calendar/slots", slot_keys, 0, app_not_implemented},
-	{"GET", "/api/calendar/events", window_keys, 1, app_not_implemented},
-	{"GET", "/api/bookings/{id}", NULL, 1, app_not_implemented},
+        {"GET", "/api/health", NULL, 0, health_handle},
+        {"GET", "/api/calendar", window_keys, 0, app_not_implemented},
+        {"GET", "/api/calendar/slots", slot_keys, 0, app_not_implemented},
+        {"GET", "/api/calendar/events", window_keys, 1, app_not_implemented},
+        {"GET", "/api/bookings/{id}", NULL, 1, app_not_implemented},
 };
 
 int main(void)
 {
 	return app_main("calendar_get",
-			CONFIG_DB | CONFIG_GOOGLE | CONFIG_ADMIN_TOKEN |
-				CONFIG_INTERNAL,
-			routes, sizeof(routes) / sizeof(routes[0]));
+	                CONFIG_DB | CONFIG_GOOGLE | CONFIG_ADMIN_TOKEN |
+	                        CONFIG_INTERNAL,
+	                routes, sizeof(routes) / sizeof(routes[0]));
 }

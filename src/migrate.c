@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "db.h"
-#include "limits.h"
+#include "limit.h"
 #include "migrate.h"
 
 int main(int argc, char **argv)

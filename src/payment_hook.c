@@ -5,17 +5,17 @@
 #include "app.h"
 
 static const char *const notification_keys[] = {"data.id", "type", "topic",
-						 "id", NULL};
+                                                "id", NULL};
 
 static const struct app_route routes[] = {
-	{"POST", "/api/payments/mercadopago", notification_keys, 0,
-	 app_not_implemented},
+        {"POST", "/api/payments/mercadopago", notification_keys, 0,
+         app_not_implemented},
 };
 
 int main(void)
 {
 	return app_main("payment_hook",
-			CONFIG_DB | CONFIG_GOOGLE | CONFIG_ADMIN_TOKEN |
-				CONFIG_MP,
-			routes, sizeof(routes) / sizeof(routes[0]));
+	                CONFIG_DB | CONFIG_GOOGLE | CONFIG_ADMIN_TOKEN |
+	                        CONFIG_MP,
+	                routes, sizeof(routes) / sizeof(routes[0]));
 }

@@ -11,7 +11,7 @@
 
 #include "config.h"
 #include "db.h"
-#include "limits.h"
+#include "limit.h"
 
 int main(void)
 {
@@ -23,7 +23,7 @@ int main(void)
 	int rc = 2;
 
 	if (config_load(&cfg, CONFIG_DB | CONFIG_GOOGLE | CONFIG_ADMIN_TOKEN,
-			err, sizeof(err)) != 0) {
+	                err, sizeof(err)) != 0) {
 		fprintf(stderr, "reconcile: %s\n", err);
 		return 2;
 	}
@@ -32,11 +32,12 @@ int main(void)
 		fprintf(stderr, "reconcile: %s\n", err);
 		return 2;
 	}
-	if (db_query(db,
-		     "SELECT COUNT(*) FROM bookings WHERE status = 'scheduling' "
-		     "OR (status = 'scheduled' AND meetLink IS NULL) "
-		     "OR cancelPending = 1",
-		     NULL, 0, &rows) != DB_OK ||
+	if (db_query(
+	            db,
+	            "SELECT COUNT(*) FROM bookings WHERE status = 'scheduling' "
+	            "OR (status = 'scheduled' AND meetLink IS NULL) "
+	            "OR cancelPending = 1",
+	            NULL, 0, &rows) != DB_OK ||
 	    rows.nrows != 1) {
 		fprintf(stderr, "reconcile: %s\n", db_error(db));
 		goto out;

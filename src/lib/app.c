@@ -22,17 +22,17 @@ static const struct {
 	const char *path;
 	const char *methods;
 } contract[] = {
-	{"/api/calendar", "GET, HEAD, POST"},
-	{"/api/calendar/slots", "GET, HEAD"},
-	{"/api/calendar/events", "GET, HEAD"},
-	{"/api/calendar/holds", "POST"},
-	{"/api/calendar/{id}", "PATCH, DELETE"},
-	{"/api/bookings/{id}", "GET, HEAD"},
-	{"/api/health", "GET, HEAD"},
-	{"/api/payments/mercadopago", "POST"},
-	{"/oauth/google/start", "GET, HEAD"},
-	{"/oauth/google/callback", "GET, HEAD"},
-	{"/oauth/google/status", "GET, HEAD"},
+        {"/api/calendar", "GET, HEAD, POST"},
+        {"/api/calendar/slots", "GET, HEAD"},
+        {"/api/calendar/events", "GET, HEAD"},
+        {"/api/calendar/holds", "POST"},
+        {"/api/calendar/{id}", "PATCH, DELETE"},
+        {"/api/bookings/{id}", "GET, HEAD"},
+        {"/api/health", "GET, HEAD"},
+        {"/api/payments/mercadopago", "POST"},
+        {"/oauth/google/start", "GET, HEAD"},
+        {"/oauth/google/callback", "GET, HEAD"},
+        {"/oauth/google/status", "GET, HEAD"},
 };
 
 /*
@@ -40,7 +40,7 @@ static const struct {
  * 1-64 characters from [A-Za-z0-9_-], copied into param when given.
  */
 static int path_match(const char *pattern, const char *path, char *param,
-		      size_t paramlen)
+                      size_t paramlen)
 {
 	const char *brace = strstr(pattern, "{id}");
 	size_t pre, n;
@@ -52,11 +52,10 @@ static int path_match(const char *pattern, const char *path, char *param,
 		return 0;
 	path += pre;
 	for (n = 0; path[n] && path[n] != '/'; n++)
-		if (n >= 64 ||
-		    !((path[n] >= 'a' && path[n] <= 'z') ||
-		      (path[n] >= 'A' && path[n] <= 'Z') ||
-		      (path[n] >= '0' && path[n] <= '9') || path[n] == '_' ||
-		      path[n] == '-'))
+		if (n >= 64 || !((path[n] >= 'a' && path[n] <= 'z') ||
+		                 (path[n] >= 'A' && path[n] <= 'Z') ||
+		                 (path[n] >= '0' && path[n] <= '9') ||
+		                 path[n] == '_' || path[n] == '-'))
 			return 0;
 	if (n == 0 || strcmp(path + n, brace + 4) != 0)
 		return 0;
@@ -67,26 +66,28 @@ static int path_match(const char *pattern, const char *path, char *param,
 	return 1;
 }
 
-int app_contract_allow(const char *path, char *allow, size_t allowlen)
+/* Whether path is one of the contract's literal paths: those are never an
+ * {id} ("/api/calendar/slots" is not a booking), whichever program asks. */
+static int contract_literal(const char *path)
 {
 	size_t i;
-	int count = 1;
+
+	for (i = 0; i < sizeof(contract) / sizeof(contract[0]); i++)
+		if (strcmp(contract[i].path, path) == 0)
+			return 1;
+	return 0;
+}
+
+int app_contract_allow(const char *path, char *allow, size_t allowlen)
+{
+	int literal = contract_literal(path), count = 1;
 	const char *m;
+	size_t i;
 
 	for (i = 0; i < sizeof(contract) / sizeof(contract[0]); i++) {
-		if (!path_match(contract[i].path, path, NULL, 0))
+		if ((strstr(contract[i].path, "{id}") == NULL) != literal ||
+		    !path_match(contract[i].path, path, NULL, 0))
 			continue;
-		/* A literal path wins over a {id} pattern. */
-		if (strstr(contract[i].path, "{id}") != NULL) {
-			size_t j;
-
-			for (j = 0; j < sizeof(contract) / sizeof(contract[0]);
-			     j++)
-				if (strcmp(contract[j].path, path) == 0)
-					break;
-			if (j < sizeof(contract) / sizeof(contract[0]))
-				continue;
-		}
 		snprintf(allow, allowlen, "%s", contract[i].methods);
 		for (m = contract[i].methods; *m; m++)
 			count += *m == ',';
@@ -95,43 +96,30 @@ int app_contract_allow(const char *path, char *allow, size_t allowlen)
 	return 0;
 }
 
+/* The route for the request's method and path; a literal contract path
+ * never matches an {id} route. */
 static const struct app_route *find_route(const struct app_route *routes,
-					  size_t nroutes, struct request *req)
+                                          size_t nroutes, struct request *req)
 {
 	const char *method = req->method;
-	size_t i, pass;
+	int literal = contract_literal(req->path);
+	size_t i;
 
 	if (strcmp(method, "HEAD") == 0)
 		method = "GET";
-	for (pass = 0; pass < 2; pass++)
-		for (i = 0; i < nroutes; i++) {
-			int literal = strstr(routes[i].path, "{id}") == NULL;
-
-			if ((pass == 0) != literal ||
-			    strcmp(routes[i].method, method) != 0)
-				continue;
-			if (path_match(routes[i].path, req->path, req->param,
-				       sizeof(req->param)))
-				return &routes[i];
-		}
+	for (i = 0; i < nroutes; i++) {
+		if (strcmp(routes[i].method, method) != 0 ||
+		    (literal && strstr(routes[i].path, "{id}") != NULL))
+			continue;
+		if (path_match(routes[i].path, req->path, req->param,
+		               sizeof(req->param)))
+			return &routes[i];
+	}
 	return NULL;
 }
 
-/* Literal routes come first: "/api/calendar/slots" is not an {id}. */
-static int literal_elsewhere(const struct app_route *routes, size_t nroutes,
-			     const char *path)
-{
-	size_t i;
-
-	for (i = 0; i < nroutes; i++)
-		if (strstr(routes[i].path, "{id}") == NULL &&
-		    strcmp(routes[i].path, path) == 0)
-			return 1;
-	return 0;
-}
-
 int app_dispatch(struct app *app, const struct app_route *routes,
-		 size_t nroutes, struct request *req, struct response *res)
+                 size_t nroutes, struct request *req, struct response *res)
 {
 	const struct app_route *route;
 	char err[LIMIT_ERROR_MESSAGE], allow[64];
@@ -143,40 +131,40 @@ int app_dispatch(struct app *app, const struct app_route *routes,
 	status = request_content_length(req, &length, err, sizeof(err));
 	if (status == 413)
 		return response_error(res, 413, "body_too_large",
-				      "The body is larger than 64 KiB.");
+		                      "The body is larger than 64 KiB.");
 	if (status != 0)
 		return response_error(res, status, "bad_request", "%s.", err);
 
 	route = find_route(routes, nroutes, req);
-	if (route != NULL && strstr(route->path, "{id}") != NULL &&
-	    literal_elsewhere(routes, nroutes, req->path))
-		route = NULL;
 	if (route == NULL) {
 		if (app_contract_allow(req->path, allow, sizeof(allow)) > 0) {
 			if (response_header(res, "Allow", allow) != 0)
-				return response_error(res, 500, "internal_error",
-						      "The reply could not be "
-						      "built.");
-			return response_error(res, 405, "method_not_allowed",
-					      "%s is not allowed on %s; use %s.",
-					      req->method, req->path, allow);
+				return response_error(res, 500,
+				                      "internal_error",
+				                      "The reply could not be "
+				                      "built.");
+			return response_error(
+			        res, 405, "method_not_allowed",
+			        "%s is not allowed on %s; use %s.", req->method,
+			        req->path, allow);
 		}
 		return response_error(res, 404, "not_found",
-				      "There is nothing at this path.");
+		                      "There is nothing at this path.");
 	}
 	if (route->internal) {
 		token = request_bearer(req);
 		if (token == NULL || app->cfg.internal_api_token == NULL ||
 		    !crypto_streq(token, app->cfg.internal_api_token)) {
 			if (response_header(res, "WWW-Authenticate",
-					    "Bearer") != 0)
-				return response_error(res, 500, "internal_error",
-						      "The reply could not be "
-						      "built.");
+			                    "Bearer") != 0)
+				return response_error(res, 500,
+				                      "internal_error",
+				                      "The reply could not be "
+				                      "built.");
 			return response_error(
-				res, 401, "unauthorized",
-				"This endpoint needs the internal API token "
-				"(Authorization: Bearer ...).");
+			        res, 401, "unauthorized",
+			        "This endpoint needs the internal API token "
+			        "(Authorization: Bearer ...).");
 		}
 	}
 	if (request_parse_query(req, route->query, err, sizeof(err)) != 0)
@@ -185,12 +173,12 @@ int app_dispatch(struct app *app, const struct app_route *routes,
 }
 
 int app_not_implemented(struct app *app, struct request *req,
-			struct response *res)
+                        struct response *res)
 {
 	(void)app;
 	(void)req;
 	return response_error(res, 501, "not_implemented",
-			      "This endpoint is not available yet.");
+	                      "This endpoint is not available yet.");
 }
 
 /* ---- the loop ---- */
@@ -201,7 +189,7 @@ static long elapsed_ms(const struct timespec *start)
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (long)((now.tv_sec - start->tv_sec) * 1000 +
-		      (now.tv_nsec - start->tv_nsec) / 1000000);
+	              (now.tv_nsec - start->tv_nsec) / 1000000);
 }
 
 static int read_fcgi(void *ctx, char *data, size_t len)
@@ -222,9 +210,9 @@ static int read_stdin(void *ctx, char *data, size_t len)
 
 /* Serves one request; writes the reply with put(). */
 static void serve(struct app *app, const struct app_route *routes,
-		  size_t nroutes, char *const *envp,
-		  int (*reader)(void *, char *, size_t), void *read_ctx,
-		  int (*put)(void *, const char *, size_t), void *put_ctx)
+                  size_t nroutes, char *const *envp,
+                  int (*reader)(void *, char *, size_t), void *read_ctx,
+                  int (*put)(void *, const char *, size_t), void *put_ctx)
 {
 	char err[LIMIT_ERROR_MESSAGE];
 	struct request req;
@@ -242,24 +230,25 @@ static void serve(struct app *app, const struct app_route *routes,
 	req.read = reader;
 	req.read_ctx = read_ctx;
 	if (status != 0)
-		status = response_error(&res, status, "bad_request", "%s.", err);
+		status =
+		        response_error(&res, status, "bad_request", "%s.", err);
 	else
 		status = app_dispatch(app, routes, nroutes, &req, &res);
 	if (response_serialize(&res, req.request_id,
-			       strcmp(req.method, "HEAD") == 0, &out) != 0) {
+	                       strcmp(req.method, "HEAD") == 0, &out) != 0) {
 		buf_reset(&out);
 		response_reset(&res);
 		status = response_error(&res, 500, "internal_error",
-					"The reply could not be built.");
+		                        "The reply could not be built.");
 		if (response_serialize(&res, req.request_id, 0, &out) != 0)
 			buf_reset(&out);
 	}
 	if (out.len && put(put_ctx, out.data, out.len) != 0)
 		log_warn(req.request_id, "the client went away before the "
-					 "reply was written");
+		                         "reply was written");
 	log_request(req.request_id, req.method[0] ? req.method : "-",
-		    req.path[0] ? req.path : "-", status, elapsed_ms(&start),
-		    app->http ? http_client_calls(app->http) : 0);
+	            req.path[0] ? req.path : "-", status, elapsed_ms(&start),
+	            app->http ? http_client_calls(app->http) : 0);
 	buf_free(&out);
 	response_free(&res);
 	request_free(&req);
@@ -267,9 +256,8 @@ static void serve(struct app *app, const struct app_route *routes,
 
 static int put_fcgi(void *ctx, const char *data, size_t len)
 {
-	return FCGX_PutStr(data, (int)len, (FCGX_Stream *)ctx) == (int)len
-		       ? 0
-		       : -1;
+	return FCGX_PutStr(data, (int)len, (FCGX_Stream *)ctx) == (int)len ? 0
+	                                                                   : -1;
 }
 
 static int put_stdout(void *ctx, const char *data, size_t len)
@@ -281,7 +269,7 @@ static int put_stdout(void *ctx, const char *data, size_t len)
 }
 
 int app_main(const char *program, unsigned needs,
-	     const struct app_route *routes, size_t nroutes)
+             const struct app_route *routes, size_t nroutes)
 {
 	char err[LIMIT_ERROR_MESSAGE];
 	struct app app;

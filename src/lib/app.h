@@ -36,13 +36,13 @@ struct app {
  * writes to the client itself.
  */
 typedef int (*app_handler)(struct app *app, struct request *req,
-			   struct response *res);
+                           struct response *res);
 
 struct app_route {
-	const char *method; /* "GET" also answers HEAD */
-	const char *path;   /* exact, or with one "{id}" segment */
+	const char *method;       /* "GET" also answers HEAD */
+	const char *path;         /* exact, or with one "{id}" segment */
 	const char *const *query; /* allowed query keys; NULL: none */
-	int internal;       /* needs Authorization: Bearer INTERNAL_API_TOKEN */
+	int internal; /* needs Authorization: Bearer INTERNAL_API_TOKEN */
 	app_handler handler;
 };
 
@@ -51,7 +51,7 @@ struct app_route {
  * requires. Returns the process exit status.
  */
 int app_main(const char *program, unsigned needs,
-	     const struct app_route *routes, size_t nroutes);
+             const struct app_route *routes, size_t nroutes);
 
 /*
  * Dispatches one request through routes (exposed for tests): 404 for a path
@@ -60,11 +60,11 @@ int app_main(const char *program, unsigned needs,
  * a query outside the allowlist, else the handler's status.
  */
 int app_dispatch(struct app *app, const struct app_route *routes,
-		 size_t nroutes, struct request *req, struct response *res);
+                 size_t nroutes, struct request *req, struct response *res);
 
 /* A handler for a contract path this build does not serve yet: 501. */
 int app_not_implemented(struct app *app, struct request *req,
-			struct response *res);
+                        struct response *res);
 
 /*
  * Every path and method of the HTTP contract, whichever program serves it,

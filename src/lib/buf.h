@@ -27,18 +27,18 @@ void buf_init(struct buf *b, size_t cap);
 
 /* Appends len bytes. 0, or -1 (over the cap or out of memory: unchanged). */
 int buf_append(struct buf *b, const void *data, size_t len)
-	__attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 
 /* Appends a NUL-terminated string. 0 or -1 as buf_append(). */
 int buf_puts(struct buf *b, const char *s) __attribute__((warn_unused_result));
 
 /* Appends formatted text. 0 or -1 as buf_append(). */
 int buf_printf(struct buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3), warn_unused_result));
+        __attribute__((format(printf, 2, 3), warn_unused_result));
 
 /* The same, with a va_list. */
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0), warn_unused_result));
+        __attribute__((format(printf, 2, 0), warn_unused_result));
 
 /* The contents as a string: "" for an empty buffer. Borrowed. */
 const char *buf_str(const struct buf *b);

@@ -9,9 +9,9 @@
 #include "tz.h"
 
 static const char *const secret_names[] = {
-	"AUTH_GOOGLE_SECRET", "CALENDAR_API_KEY",  "TOKEN_ENCRYPTION_KEY",
-	"INTERNAL_API_TOKEN", "MP_ACCESS_TOKEN",   "MP_WEBHOOK_SECRET",
-	"DATABASE_URL", /* holds the database password */
+        "AUTH_GOOGLE_SECRET", "CALENDAR_API_KEY", "TOKEN_ENCRYPTION_KEY",
+        "INTERNAL_API_TOKEN", "MP_ACCESS_TOKEN",  "MP_WEBHOOK_SECRET",
+        "DATABASE_URL", /* holds the database password */
 };
 
 int config_is_secret(const char *name)
@@ -40,7 +40,7 @@ static const char *env_or(const char *name, const char *fallback)
 }
 
 static int need_var(const char **out, const char *name, char *err,
-		    size_t errlen)
+                    size_t errlen)
 {
 	*out = env(name);
 	if (*out == NULL) {
@@ -52,7 +52,7 @@ static int need_var(const char **out, const char *name, char *err,
 
 /* A whole decimal number in [min, max], or the default when unset. */
 static int number_var(long *out, const char *name, long fallback, long min,
-		      long max, char *err, size_t errlen)
+                      long max, char *err, size_t errlen)
 {
 	const char *v = env(name);
 	char *end;
@@ -64,10 +64,11 @@ static int number_var(long *out, const char *name, long fallback, long min,
 	}
 	errno = 0;
 	n = strtol(v, &end, 10);
-	if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno != 0 ||
-	    n < min || n > max) {
-		snprintf(err, errlen, "%s must be a whole number from %ld to %ld",
-			 name, min, max);
+	if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno != 0 || n < min ||
+	    n > max) {
+		snprintf(err, errlen,
+		         "%s must be a whole number from %ld to %ld", name, min,
+		         max);
 		return -1;
 	}
 	*out = n;
@@ -76,7 +77,7 @@ static int number_var(long *out, const char *name, long fallback, long min,
 
 /* https, or http to the loopback simulator. */
 static int url_var(const char **out, const char *name, const char *fallback,
-		   char *err, size_t errlen)
+                   char *err, size_t errlen)
 {
 	const char *v = env_or(name, fallback);
 
@@ -88,9 +89,9 @@ static int url_var(const char **out, const char *name, const char *fallback,
 		return 0;
 	}
 	snprintf(err, errlen,
-		 "%s must be an https:// URL (http:// only to a loopback "
-		 "address)",
-		 name);
+	         "%s must be an https:// URL (http:// only to a loopback "
+	         "address)",
+	         name);
 	return -1;
 }
 
@@ -107,15 +108,16 @@ int config_load(struct config *cfg, unsigned need, char *err, size_t errlen)
 	    need_var(&c.google_calendar_id, "GOOGLE_CALENDAR_ID", err, errlen))
 		return -1;
 	if (need & CONFIG_ADMIN_TOKEN) {
-		if (need_var(&c.auth_google_id, "AUTH_GOOGLE_ID", err, errlen) ||
+		if (need_var(&c.auth_google_id, "AUTH_GOOGLE_ID", err,
+		             errlen) ||
 		    need_var(&c.auth_google_secret, "AUTH_GOOGLE_SECRET", err,
-			     errlen) ||
+		             errlen) ||
 		    need_var(&key, "TOKEN_ENCRYPTION_KEY", err, errlen))
 			return -1;
 		if (crypto_key_from_base64(key, c.token_key) != 0) {
 			snprintf(err, errlen,
-				 "TOKEN_ENCRYPTION_KEY must be 32 bytes in "
-				 "standard base64 (openssl rand -base64 32)");
+			         "TOKEN_ENCRYPTION_KEY must be 32 bytes in "
+			         "standard base64 (openssl rand -base64 32)");
 			return -1;
 		}
 		c.has_token_key = 1;
@@ -125,7 +127,7 @@ int config_load(struct config *cfg, unsigned need, char *err, size_t errlen)
 		return -1;
 	if ((need & CONFIG_OAUTH) &&
 	    (need_var(&c.auth_google_redirect_uri, "AUTH_GOOGLE_REDIRECT_URI",
-		      err, errlen) ||
+	              err, errlen) ||
 	     need_var(&c.admin_email, "ADMIN_EMAIL", err, errlen)))
 		return -1;
 	if ((need & CONFIG_MP) &&
@@ -148,36 +150,36 @@ int config_load(struct config *cfg, unsigned need, char *err, size_t errlen)
 	c.time_zone = env_or("TIME_ZONE", "America/Argentina/Buenos_Aires");
 	if (tz_set(c.time_zone) != 0) {
 		snprintf(err, errlen,
-			 "TIME_ZONE is not a time zone of the system's tzdata "
-			 "(e.g. America/Argentina/Buenos_Aires)");
+		         "TIME_ZONE is not a time zone of the system's tzdata "
+		         "(e.g. America/Argentina/Buenos_Aires)");
 		return -1;
 	}
 	c.booking_hours =
-		env_or("BOOKING_HOURS", "mon-fri 09:00-21:00; sat 09:00-13:00");
+	        env_or("BOOKING_HOURS", "mon-fri 09:00-21:00; sat 09:00-13:00");
 	if (number_var(&c.booking_min_notice_min, "BOOKING_MIN_NOTICE_MIN", 120,
-		       0, 525600, err, errlen) ||
-	    number_var(&c.booking_hold_min, "BOOKING_HOLD_MIN", 15, 1, 1440, err,
-		       errlen) ||
+	               0, 525600, err, errlen) ||
+	    number_var(&c.booking_hold_min, "BOOKING_HOLD_MIN", 15, 1, 1440,
+	               err, errlen) ||
 	    number_var(&c.calendar_cache_ttl_s, "CALENDAR_CACHE_TTL_S", 30, 1,
-		       86400, err, errlen) ||
+	               86400, err, errlen) ||
 	    number_var(&c.calendar_max_stale_s, "CALENDAR_MAX_STALE_S", 600, 0,
-		       604800, err, errlen) ||
+	               604800, err, errlen) ||
 	    number_var(&c.mp_signature_tolerance_s, "MP_SIGNATURE_TOLERANCE_S",
-		       300, 1, 86400, err, errlen))
+	               300, 1, 86400, err, errlen))
 		return -1;
 
 	if (url_var(&c.google_api_base, "GOOGLE_API_BASE",
-		    "https://www.googleapis.com", err, errlen) ||
+	            "https://www.googleapis.com", err, errlen) ||
 	    url_var(&c.google_oauth_auth_url, "GOOGLE_OAUTH_AUTH_URL",
-		    "https://accounts.google.com/o/oauth2/v2/auth", err,
-		    errlen) ||
+	            "https://accounts.google.com/o/oauth2/v2/auth", err,
+	            errlen) ||
 	    url_var(&c.google_oauth_token_url, "GOOGLE_OAUTH_TOKEN_URL",
-		    "https://oauth2.googleapis.com/token", err, errlen) ||
+	            "https://oauth2.googleapis.com/token", err, errlen) ||
 	    url_var(&c.google_oauth_userinfo_url, "GOOGLE_OAUTH_USERINFO_URL",
-		    "https://openidconnect.googleapis.com/v1/userinfo", err,
-		    errlen) ||
-	    url_var(&c.mp_api_base, "MP_API_BASE", "https://api.mercadopago.com",
-		    err, errlen))
+	            "https://openidconnect.googleapis.com/v1/userinfo", err,
+	            errlen) ||
+	    url_var(&c.mp_api_base, "MP_API_BASE",
+	            "https://api.mercadopago.com", err, errlen))
 		return -1;
 
 	*cfg = c;

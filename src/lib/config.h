@@ -15,12 +15,13 @@
 
 /* What a program needs; or'ed together for config_load(). */
 enum config_need {
-	CONFIG_DB = 1 << 0,          /* DATABASE_URL */
-	CONFIG_GOOGLE = 1 << 1,      /* GOOGLE_CALENDAR_ID */
-	CONFIG_ADMIN_TOKEN = 1 << 2, /* AUTH_GOOGLE_ID, _SECRET, TOKEN_ENCRYPTION_KEY */
-	CONFIG_INTERNAL = 1 << 3,    /* INTERNAL_API_TOKEN */
-	CONFIG_OAUTH = 1 << 4,       /* AUTH_GOOGLE_REDIRECT_URI, ADMIN_EMAIL */
-	CONFIG_MP = 1 << 5           /* MP_ACCESS_TOKEN, MP_WEBHOOK_SECRET */
+	CONFIG_DB = 1 << 0,     /* DATABASE_URL */
+	CONFIG_GOOGLE = 1 << 1, /* GOOGLE_CALENDAR_ID */
+	CONFIG_ADMIN_TOKEN =
+	        1 << 2, /* AUTH_GOOGLE_ID, _SECRET, TOKEN_ENCRYPTION_KEY */
+	CONFIG_INTERNAL = 1 << 3, /* INTERNAL_API_TOKEN */
+	CONFIG_OAUTH = 1 << 4,    /* AUTH_GOOGLE_REDIRECT_URI, ADMIN_EMAIL */
+	CONFIG_MP = 1 << 5        /* MP_ACCESS_TOKEN, MP_WEBHOOK_SECRET */
 };
 
 struct config {
@@ -58,7 +59,7 @@ struct config {
  * names the missing or malformed variable (never its value).
  */
 int config_load(struct config *cfg, unsigned need, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 
 /* 1 when the variable's value must never be shown, else 0. */
 int config_is_secret(const char *name);

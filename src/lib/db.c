@@ -206,9 +206,10 @@ struct db *db_new(const char *url, char *err, size_t errlen)
 	if (at == NULL)
 		goto bad;
 	colon = memchr(p, ':', (size_t)(at - p));
-	db->user = pct_decode(p, colon ? (size_t)(colon - p) : (size_t)(at - p));
+	db->user =
+	        pct_decode(p, colon ? (size_t)(colon - p) : (size_t)(at - p));
 	db->password = colon ? pct_decode(colon + 1, (size_t)(at - colon - 1))
-			     : pct_decode("", 0);
+	                     : pct_decode("", 0);
 	if (db->user == NULL || db->password == NULL || db->user[0] == '\0')
 		goto bad;
 
@@ -232,7 +233,7 @@ struct db *db_new(const char *url, char *err, size_t errlen)
 
 	q = strchr(slash + 1, '?');
 	db->database = pct_decode(slash + 1, q ? (size_t)(q - slash - 1)
-					       : strlen(slash + 1));
+	                                       : strlen(slash + 1));
 	if (db->database == NULL || db->database[0] == '\0')
 		goto bad;
 	if (q != NULL) {
@@ -248,8 +249,8 @@ struct db *db_new(const char *url, char *err, size_t errlen)
 	return db;
 bad:
 	snprintf(err, errlen,
-		 "DATABASE_URL must look like "
-		 "mysql://user:password@host[:port]/database[?socket=/path]");
+	         "DATABASE_URL must look like "
+	         "mysql://user:password@host[:port]/database[?socket=/path]");
 	db_free(db);
 	return NULL;
 }
@@ -267,7 +268,7 @@ static int gone_errno(unsigned int e)
 static enum db_result classify(struct db *db, unsigned int e, const char *msg)
 {
 	snprintf(db->err, sizeof(db->err), "MySQL error %u: %s", e,
-		 msg ? msg : "");
+	         msg ? msg : "");
 	if (gone_errno(e))
 		return DB_UNAVAILABLE;
 	if (e == ER_DUP_ENTRY || e == ER_DUP_KEY)
@@ -285,9 +286,9 @@ static void disconnect(struct db *db)
 }
 
 static enum db_result run(struct db *db, const char *sql,
-			  const struct db_param *params, size_t n,
-			  unsigned long long *affected, struct db_rows *rows,
-			  int *retry_safe);
+                          const struct db_param *params, size_t n,
+                          unsigned long long *affected, struct db_rows *rows,
+                          int *retry_safe);
 
 enum db_result db_connect(struct db *db)
 {
@@ -314,19 +315,19 @@ enum db_result db_connect(struct db *db)
 		return DB_UNAVAILABLE;
 	}
 	if (mysql_real_connect(m, db->socket ? NULL : db->host, db->user,
-			       db->password, db->database, db->port,
-			       db->socket, 0) == NULL) {
-		snprintf(db->err, sizeof(db->err), "cannot connect to MySQL: %s",
-			 mysql_error(m));
+	                       db->password, db->database, db->port, db->socket,
+	                       0) == NULL) {
+		snprintf(db->err, sizeof(db->err),
+		         "cannot connect to MySQL: %s", mysql_error(m));
 		mysql_close(m);
 		return DB_UNAVAILABLE;
 	}
 	db->conn = m;
 	r = run(db,
-		"SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,"
-		"NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
-		"NO_ENGINE_SUBSTITUTION'",
-		NULL, 0, NULL, NULL, &unused);
+	        "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,"
+	        "NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
+	        "NO_ENGINE_SUBSTITUTION'",
+	        NULL, 0, NULL, NULL, &unused);
 	if (r != DB_OK) {
 		disconnect(db);
 		return DB_UNAVAILABLE;
@@ -337,7 +338,7 @@ enum db_result db_connect(struct db *db)
 /* ---- statements ---- */
 
 static int bind_params(MYSQL_BIND *b, unsigned long *lens,
-		       const struct db_param *params, size_t n)
+                       const struct db_param *params, size_t n)
 {
 	size_t i;
 
@@ -366,7 +367,7 @@ static int bind_params(MYSQL_BIND *b, unsigned long *lens,
 
 /* Copies every row of an executed statement into *rows. */
 static enum db_result fetch_all(struct db *db, MYSQL_STMT *st,
-				struct db_rows *rows)
+                                struct db_rows *rows)
 {
 	enum db_result r = DB_ERROR;
 	MYSQL_RES *meta = NULL;
@@ -426,7 +427,7 @@ static enum db_result fetch_all(struct db *db, MYSQL_STMT *st,
 		}
 		if (rc != 0 && rc != MYSQL_DATA_TRUNCATED) {
 			r = classify(db, mysql_stmt_errno(st),
-				     mysql_stmt_error(st));
+			             mysql_stmt_error(st));
 			goto out;
 		}
 		for (i = 0; i < ncols; i++) {
@@ -450,10 +451,10 @@ static enum db_result fetch_all(struct db *db, MYSQL_STMT *st,
 				one.buffer = cell;
 				one.buffer_length = lens[i];
 				one.length = &got;
-				if (mysql_stmt_fetch_column(st, &one,
-							    (unsigned int)i, 0)) {
+				if (mysql_stmt_fetch_column(
+				            st, &one, (unsigned int)i, 0)) {
 					r = classify(db, mysql_stmt_errno(st),
-						     mysql_stmt_error(st));
+					             mysql_stmt_error(st));
 					goto out;
 				}
 			}
@@ -483,9 +484,9 @@ out:
  * whether a failure left the statement certainly not run.
  */
 static enum db_result run(struct db *db, const char *sql,
-			  const struct db_param *params, size_t n,
-			  unsigned long long *affected, struct db_rows *rows,
-			  int *retry_safe)
+                          const struct db_param *params, size_t n,
+                          unsigned long long *affected, struct db_rows *rows,
+                          int *retry_safe)
 {
 	MYSQL_BIND b[32];
 	unsigned long lens[32];
@@ -508,14 +509,14 @@ static enum db_result run(struct db *db, const char *sql,
 	}
 	if (mysql_stmt_param_count(st) != n) {
 		snprintf(db->err, sizeof(db->err),
-			 "statement wants %lu parameters, %zu given",
-			 mysql_stmt_param_count(st), n);
+		         "statement wants %lu parameters, %zu given",
+		         mysql_stmt_param_count(st), n);
 		r = DB_ERROR;
 		goto out;
 	}
 	memset(b, 0, sizeof(b));
-	if (n && (bind_params(b, lens, params, n) ||
-		  mysql_stmt_bind_param(st, b))) {
+	if (n &&
+	    (bind_params(b, lens, params, n) || mysql_stmt_bind_param(st, b))) {
 		snprintf(db->err, sizeof(db->err), "cannot bind parameters");
 		r = DB_ERROR;
 		goto out;
@@ -534,9 +535,9 @@ out:
 }
 
 static enum db_result statement(struct db *db, const char *sql,
-				const struct db_param *params, size_t n,
-				unsigned long long *affected,
-				struct db_rows *rows)
+                                const struct db_param *params, size_t n,
+                                unsigned long long *affected,
+                                struct db_rows *rows)
 {
 	enum db_result r;
 	int tries, retry_safe = 0;
@@ -567,15 +568,15 @@ static enum db_result statement(struct db *db, const char *sql,
 }
 
 enum db_result db_exec(struct db *db, const char *sql,
-		       const struct db_param *params, size_t n,
-		       unsigned long long *affected)
+                       const struct db_param *params, size_t n,
+                       unsigned long long *affected)
 {
 	return statement(db, sql, params, n, affected, NULL);
 }
 
 enum db_result db_query(struct db *db, const char *sql,
-			const struct db_param *params, size_t n,
-			struct db_rows *rows)
+                        const struct db_param *params, size_t n,
+                        struct db_rows *rows)
 {
 	return statement(db, sql, params, n, NULL, rows);
 }

@@ -27,7 +27,7 @@ enum db_result {
 	DB_UNAVAILABLE, /* cannot connect, or the connection was lost */
 	DB_DUPLICATE,   /* a unique key refused the row */
 	DB_RETRY,       /* deadlock or lock wait timeout: the transaction was
-			   rolled back and may be tried again */
+	                   rolled back and may be tried again */
 	DB_ERROR        /* anything else (a bug, a constraint, out of memory) */
 };
 
@@ -70,7 +70,7 @@ void db_rows_free(struct db_rows *rows);
  * password). The caller frees the handle with db_free().
  */
 struct db *db_new(const char *url, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 
 /* Closes the connection and frees the handle. NULL-safe. */
 void db_free(struct db *db);
@@ -83,17 +83,18 @@ enum db_result db_connect(struct db *db) __attribute__((warn_unused_result));
  * n bound parameters. *affected (may be NULL) gets the affected row count.
  */
 enum db_result db_exec(struct db *db, const char *sql,
-		       const struct db_param *params, size_t n,
-		       unsigned long long *affected)
-	__attribute__((warn_unused_result));
+                       const struct db_param *params, size_t n,
+                       unsigned long long *affected)
+        __attribute__((warn_unused_result));
 
 /*
  * Runs a query and copies every row into *rows (which the caller frees with
  * db_rows_free(), also on failure: it is then empty).
  */
 enum db_result db_query(struct db *db, const char *sql,
-			const struct db_param *params, size_t n,
-			struct db_rows *rows) __attribute__((warn_unused_result));
+                        const struct db_param *params, size_t n,
+                        struct db_rows *rows)
+        __attribute__((warn_unused_result));
 
 /* Transactions. db_begin() reconnects when needed; within a transaction a
  * lost connection is DB_UNAVAILABLE (the server rolled it back). */

@@ -5,8 +5,69 @@
 
 #include <json-c/json_tokener.h>
 
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * json-c's strict mode still takes single-quoted strings, NaN and Infinity,
+ * numbers such as "1." and "01", and raw control bytes inside strings. 1
+ * when the tokens outside strings are those of RFC 8259 (the grammar is left
+ * to json-c), else 0.
+ */
+static int rfc8259_tokens(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		if (s[i] == '"') {
+			for (i++; i < n && s[i] != '"'; i++) {
+				if ((unsigned char)s[i] < 0x20)
+					return 0;
+				if (s[i] == '\\')
+					i++;
+			}
+			i++;
+		} else if (s[i] == '-' || is_digit(s[i])) {
+			/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+			if (s[i] == '-')
+				i++;
+			if (i < n && s[i] == '0')
+				i++;
+			else if (i < n && is_digit(s[i]))
+				while (i < n && is_digit(s[i]))
+					i++;
+			else
+				return 0;
+			if (i < n && s[i] == '.') {
+				if (++i >= n || !is_digit(s[i]))
+					return 0;
+				while (i < n && is_digit(s[i]))
+					i++;
+			}
+			if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+				if (++i < n && (s[i] == '+' || s[i] == '-'))
+					i++;
+				if (i >= n || !is_digit(s[i]))
+					return 0;
+				while (i < n && is_digit(s[i]))
+					i++;
+			}
+			if (i < n && is_digit(s[i]))
+				return 0;
+		} else if (s[i] != '\0' &&
+		           strchr(" \t\r\n{}[]:,truefalsn", s[i])) {
+			i++;
+		} else {
+			return 0;
+		}
+	}
+	return 1;
+}
+
 struct json_object *jsonio_parse(const char *data, size_t len, int max_depth,
-				 char *err, size_t errlen)
+                                 char *err, size_t errlen)
 {
 	struct json_tokener *tok;
 	struct json_object *obj = NULL;
@@ -17,33 +78,39 @@ struct json_object *jsonio_parse(const char *data, size_t len, int max_depth,
 		snprintf(err, errlen, "the body is not valid JSON");
 		return NULL;
 	}
+	if (!rfc8259_tokens(data, len)) {
+		snprintf(err, errlen,
+		         "the body is not valid JSON: unexpected character");
+		return NULL;
+	}
 	tok = json_tokener_new_ex(max_depth);
 	if (tok == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-					    JSON_TOKENER_VALIDATE_UTF8);
+	                                    JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, data, (int)len);
 	jerr = json_tokener_get_error(tok);
 	if (jerr == json_tokener_continue) {
-		snprintf(err, errlen, "the body is not valid JSON: it ends early");
+		snprintf(err, errlen,
+		         "the body is not valid JSON: it ends early");
 		goto fail;
 	}
 	if (jerr != json_tokener_success) {
 		snprintf(err, errlen, "the body is not valid JSON: %s",
-			 jerr == json_tokener_error_depth
-				 ? "nested too deeply"
-				 : json_tokener_error_desc(jerr));
+		         jerr == json_tokener_error_depth
+		                 ? "nested too deeply"
+		                 : json_tokener_error_desc(jerr));
 		goto fail;
 	}
 	for (end = json_tokener_get_parse_end(tok); end < len; end++)
-		if (data[end] != ' ' && data[end] != '\t' && data[end] != '\r' &&
-		    data[end] != '\n')
+		if (data[end] != ' ' && data[end] != '\t' &&
+		    data[end] != '\r' && data[end] != '\n')
 			break;
 	if (end != len) {
 		snprintf(err, errlen,
-			 "the body is not valid JSON: bytes after the value");
+		         "the body is not valid JSON: bytes after the value");
 		goto fail;
 	}
 	json_tokener_free(tok);
@@ -55,7 +122,7 @@ fail:
 }
 
 struct json_object *jsonio_member(struct json_object *obj, const char *key,
-				  enum json_type type)
+                                  enum json_type type)
 {
 	struct json_object *v;
 
@@ -74,7 +141,7 @@ const char *jsonio_string(struct json_object *obj, const char *key)
 }
 
 int jsonio_add(struct json_object *obj, const char *key,
-	       struct json_object *value)
+               struct json_object *value)
 {
 	if (json_object_object_add(obj, key, value) != 0) {
 		json_object_put(value);
@@ -84,7 +151,7 @@ int jsonio_add(struct json_object *obj, const char *key,
 }
 
 int jsonio_add_string(struct json_object *obj, const char *key,
-		      const char *value)
+                      const char *value)
 {
 	struct json_object *v = NULL;
 

@@ -18,8 +18,8 @@
  * in err (malformed, too deep, trailing bytes, embedded NUL).
  */
 struct json_object *jsonio_parse(const char *data, size_t len, int max_depth,
-				 char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+                                 char *err, size_t errlen)
+        __attribute__((warn_unused_result));
 
 /* The string member key of obj, or NULL when absent or not a string.
  * Borrowed from obj. */
@@ -27,23 +27,23 @@ const char *jsonio_string(struct json_object *obj, const char *key);
 
 /* The member key of obj when it has that json type, else NULL. Borrowed. */
 struct json_object *jsonio_member(struct json_object *obj, const char *key,
-				  enum json_type type);
+                                  enum json_type type);
 
 /* Adds key: value (a string, or JSON null when value is NULL) to obj.
  * 0, or -1 when out of memory. */
 int jsonio_add_string(struct json_object *obj, const char *key,
-		      const char *value) __attribute__((warn_unused_result));
+                      const char *value) __attribute__((warn_unused_result));
 
 /* Adds key: true/false. 0 or -1. */
 int jsonio_add_bool(struct json_object *obj, const char *key, int value)
-	__attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 
 /* Adds key: n. 0 or -1. */
 int jsonio_add_int(struct json_object *obj, const char *key, long long n)
-	__attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 
 /* Adds key: value, taking value (even on failure). 0 or -1. */
 int jsonio_add(struct json_object *obj, const char *key,
-	       struct json_object *value) __attribute__((warn_unused_result));
+               struct json_object *value) __attribute__((warn_unused_result));
 
 #endif

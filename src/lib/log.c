@@ -39,7 +39,7 @@ static void put_prefix(struct buf *b, const char *request_id)
 	    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		stamp[0] = '\0';
 	if (buf_printf(b, "%s %s[%ld] req=", stamp, log_program,
-		       (long)getpid()) != 0)
+	               (long)getpid()) != 0)
 		return;
 	put_clean(b, request_id ? request_id : "-");
 }
@@ -66,7 +66,7 @@ static void emit(struct buf *b)
 }
 
 void log_request(const char *request_id, const char *method, const char *path,
-		 int status, long ms, unsigned upstream)
+                 int status, long ms, unsigned upstream)
 {
 	struct buf b;
 
@@ -82,7 +82,7 @@ void log_request(const char *request_id, const char *method, const char *path,
 }
 
 static void vwarn(const char *request_id, const char *level, const char *fmt,
-		  va_list ap)
+                  va_list ap)
 {
 	char msg[1024];
 	struct buf b;

@@ -57,7 +57,7 @@ static int read_file(const char *path, struct buf *b)
 
 /* Runs each statement of text. 0 or -1 (err set). */
 static int run_file(struct db *db, const char *name, char *text, char *err,
-		    size_t errlen)
+                    size_t errlen)
 {
 	struct buf stmt;
 	char *line, *next;
@@ -79,7 +79,7 @@ static int run_file(struct db *db, const char *name, char *text, char *err,
 			goto out;
 		n = strlen(line);
 		while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t' ||
-				 line[n - 1] == '\r'))
+		                 line[n - 1] == '\r'))
 			n--;
 		if (n > 0 && line[n - 1] == ';') {
 			enum db_result r;
@@ -91,7 +91,7 @@ static int run_file(struct db *db, const char *name, char *text, char *err,
 			r = db_exec(db, buf_str(&stmt), NULL, 0, NULL);
 			if (r != DB_OK) {
 				snprintf(err, errlen, "%s: %s", name,
-					 db_error(db));
+				         db_error(db));
 				goto out;
 			}
 			buf_reset(&stmt);
@@ -101,7 +101,7 @@ static int run_file(struct db *db, const char *name, char *text, char *err,
 		if (*line != ' ' && *line != '\n' && *line != '\t' &&
 		    *line != '\r') {
 			snprintf(err, errlen,
-				 "%s: the last statement has no ';'", name);
+			         "%s: the last statement has no ';'", name);
 			goto out;
 		}
 	rc = 0;
@@ -111,7 +111,7 @@ out:
 }
 
 int migrate_apply(struct db *db, const char *dir, FILE *out, char *err,
-		  size_t errlen)
+                  size_t errlen)
 {
 	char *names[MIGRATE_MAX_FILES];
 	size_t nnames = 0, i, applied = 0;
@@ -140,24 +140,24 @@ int migrate_apply(struct db *db, const char *dir, FILE *out, char *err,
 	qsort(names, nnames, sizeof(names[0]), cmp_names);
 
 	if (db_query(db, "SELECT GET_LOCK('schema_migrations', 60)", NULL, 0,
-		     &rows) != DB_OK ||
+	             &rows) != DB_OK ||
 	    rows.nrows != 1 || db_cell(&rows, 0, 0) == NULL ||
 	    strcmp(db_cell(&rows, 0, 0), "1") != 0) {
 		snprintf(err, errlen, "cannot take the migration lock: %s",
-			 db_error(db));
+		         db_error(db));
 		goto out;
 	}
 	locked = 1;
 	db_rows_free(&rows);
 	if (db_exec(db,
-		    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-		    "version VARCHAR(255) CHARACTER SET ascii NOT NULL "
-		    "PRIMARY KEY, checksum CHAR(64) CHARACTER SET ascii NOT "
-		    "NULL, appliedAt DATETIME NOT NULL DEFAULT "
-		    "CURRENT_TIMESTAMP) ENGINE=InnoDB",
-		    NULL, 0, NULL) != DB_OK) {
+	            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	            "version VARCHAR(255) CHARACTER SET ascii NOT NULL "
+	            "PRIMARY KEY, checksum CHAR(64) CHARACTER SET ascii NOT "
+	            "NULL, appliedAt DATETIME NOT NULL DEFAULT "
+	            "CURRENT_TIMESTAMP) ENGINE=InnoDB",
+	            NULL, 0, NULL) != DB_OK) {
 		snprintf(err, errlen, "cannot create schema_migrations: %s",
-			 db_error(db));
+		         db_error(db));
 		goto out;
 	}
 	for (i = 0; i < nnames; i++) {
@@ -177,9 +177,9 @@ int migrate_apply(struct db *db, const char *dir, FILE *out, char *err,
 		crypto_hex(sum, sizeof(sum), hex);
 		p[0] = db_text(names[i]);
 		if (db_query(db,
-			     "SELECT checksum FROM schema_migrations "
-			     "WHERE version = ?",
-			     p, 1, &rows) != DB_OK) {
+		             "SELECT checksum FROM schema_migrations "
+		             "WHERE version = ?",
+		             p, 1, &rows) != DB_OK) {
 			snprintf(err, errlen, "%s", db_error(db));
 			buf_free(&text);
 			goto out;
@@ -187,10 +187,10 @@ int migrate_apply(struct db *db, const char *dir, FILE *out, char *err,
 		if (rows.nrows == 1) {
 			if (strcmp(db_cell(&rows, 0, 0), hex) != 0)
 				fprintf(out,
-					"migrate: warning: %s changed after it "
-					"was applied; add a new migration "
-					"instead\n",
-					names[i]);
+				        "migrate: warning: %s changed after it "
+				        "was applied; add a new migration "
+				        "instead\n",
+				        names[i]);
 			db_rows_free(&rows);
 			buf_free(&text);
 			continue;
@@ -206,9 +206,9 @@ int migrate_apply(struct db *db, const char *dir, FILE *out, char *err,
 		buf_free(&text);
 		p[1] = db_text(hex);
 		if (db_exec(db,
-			    "INSERT INTO schema_migrations (version, checksum) "
-			    "VALUES (?, ?)",
-			    p, 2, NULL) != DB_OK) {
+		            "INSERT INTO schema_migrations (version, checksum) "
+		            "VALUES (?, ?)",
+		            p, 2, NULL) != DB_OK) {
 			snprintf(err, errlen, "%s", db_error(db));
 			goto out;
 		}
@@ -216,12 +216,11 @@ int migrate_apply(struct db *db, const char *dir, FILE *out, char *err,
 		applied++;
 	}
 	fprintf(out, "migrate: %zu applied, %zu already there\n", applied,
-		nnames - applied);
+	        nnames - applied);
 	rc = 0;
 out:
-	if (locked &&
-	    db_query(db, "SELECT RELEASE_LOCK('schema_migrations')", NULL, 0,
-		     &rows) == DB_OK)
+	if (locked && db_query(db, "SELECT RELEASE_LOCK('schema_migrations')",
+	                       NULL, 0, &rows) == DB_OK)
 		db_rows_free(&rows);
 	db_rows_free(&rows);
 	for (i = 0; i < nnames; i++)

@@ -21,6 +21,6 @@ struct db;
  * summary) to out. Returns 0, or -1 with a message in err.
  */
 int migrate_apply(struct db *db, const char *dir, FILE *out, char *err,
-		  size_t errlen) __attribute__((warn_unused_result));
+                  size_t errlen) __attribute__((warn_unused_result));
 
 #endif

@@ -32,8 +32,9 @@ const char *request_header(const struct request *req, const char *name)
 		return NULL;
 	memcpy(key, "HTTP_", 5);
 	for (i = 0; i < n; i++)
-		key[5 + i] = name[i] == '-' ? '_'
-					    : (char)toupper((unsigned char)name[i]);
+		key[5 + i] = name[i] == '-'
+		                     ? '_'
+		                     : (char)toupper((unsigned char)name[i]);
 	key[5 + n] = '\0';
 	return request_param(req, key);
 }
@@ -54,7 +55,7 @@ static int sane_request_id(const char *s)
 }
 
 int request_init(struct request *req, char *const *envp, char *err,
-		 size_t errlen)
+                 size_t errlen)
 {
 	const char *method, *uri, *id, *q;
 	size_t n, i;
@@ -68,7 +69,7 @@ int request_init(struct request *req, char *const *envp, char *err,
 	if (sane_request_id(id))
 		memcpy(req->request_id, id, strlen(id) + 1);
 	else if (crypto_random_hex(req->request_id, sizeof(req->request_id),
-				   16) != 0)
+	                           16) != 0)
 		memcpy(req->request_id, "unknown", 8);
 
 	method = request_param(req, "REQUEST_METHOD");
@@ -79,7 +80,8 @@ int request_init(struct request *req, char *const *envp, char *err,
 	}
 	for (i = 0; i < n; i++)
 		if (!isupper((unsigned char)method[i])) {
-			snprintf(err, errlen, "the request has no valid method");
+			snprintf(err, errlen,
+			         "the request has no valid method");
 			return 400;
 		}
 	memcpy(req->method, method, n + 1);
@@ -99,7 +101,7 @@ int request_init(struct request *req, char *const *envp, char *err,
 		const char *script = request_param(req, "SCRIPT_NAME");
 		const char *info = request_param(req, "PATH_INFO");
 		int w = snprintf(req->path, sizeof(req->path), "%s%s",
-				 script ? script : "", info ? info : "");
+		                 script ? script : "", info ? info : "");
 
 		if (w <= 0 || (size_t)w >= sizeof(req->path) ||
 		    req->path[0] != '/') {
@@ -196,7 +198,7 @@ static void quote_key(char *out, size_t outsize, const char *s, size_t n)
 }
 
 int request_parse_query(struct request *req, const char *const *allowed,
-			char *err, size_t errlen)
+                        char *err, size_t errlen)
 {
 	const char *p = req->query, *amp, *eq;
 	char shown[48];
@@ -217,13 +219,13 @@ int request_parse_query(struct request *req, const char *const *allowed,
 		quote_key(shown, sizeof(shown), p, eq ? (size_t)(eq - p) : len);
 		if (len == 0 || eq == p) {
 			snprintf(err, errlen,
-				 "the query string has an empty parameter");
+			         "the query string has an empty parameter");
 			return -1;
 		}
 		pair.key = form_decode(p, eq ? (size_t)(eq - p) : len, 64);
 		if (pair.key == NULL) {
-			snprintf(err, errlen, "query parameter '%s' is malformed",
-				 shown);
+			snprintf(err, errlen,
+			         "query parameter '%s' is malformed", shown);
 			return -1;
 		}
 		for (a = allowed; a && *a; a++)
@@ -231,15 +233,15 @@ int request_parse_query(struct request *req, const char *const *allowed,
 				break;
 		if (a == NULL || *a == NULL) {
 			snprintf(err, errlen, "unknown query parameter '%s'",
-				 shown);
+			         shown);
 			free(pair.key);
 			return -1;
 		}
 		for (i = 0; i < req->nquery; i++)
 			if (strcmp(req->query_pairs[i].key, pair.key) == 0) {
 				snprintf(err, errlen,
-					 "query parameter '%s' is repeated",
-					 shown);
+				         "query parameter '%s' is repeated",
+				         shown);
 				free(pair.key);
 				return -1;
 			}
@@ -248,13 +250,14 @@ int request_parse_query(struct request *req, const char *const *allowed,
 			free(pair.key);
 			return -1;
 		}
-		pair.value = eq ? form_decode(eq + 1, len - (size_t)(eq + 1 - p),
-					      LIMIT_QUERY_VALUE)
-				: form_decode("", 0, 0);
+		pair.value =
+		        eq ? form_decode(eq + 1, len - (size_t)(eq + 1 - p),
+		                         LIMIT_QUERY_VALUE)
+		           : form_decode("", 0, 0);
 		if (pair.value == NULL) {
 			snprintf(err, errlen,
-				 "query parameter '%s' has a malformed value",
-				 shown);
+			         "query parameter '%s' has a malformed value",
+			         shown);
 			free(pair.key);
 			return -1;
 		}
@@ -264,7 +267,7 @@ int request_parse_query(struct request *req, const char *const *allowed,
 		p = amp + 1;
 		if (*p == '\0') {
 			snprintf(err, errlen,
-				 "the query string has an empty parameter");
+			         "the query string has an empty parameter");
 			return -1;
 		}
 	}
@@ -282,7 +285,7 @@ const char *request_query(const struct request *req, const char *key)
 }
 
 int request_content_length(const struct request *req, size_t *out, char *err,
-			   size_t errlen)
+                           size_t errlen)
 {
 	const char *cl = request_param(req, "CONTENT_LENGTH");
 	unsigned long long n = 0;
@@ -293,7 +296,7 @@ int request_content_length(const struct request *req, size_t *out, char *err,
 		for (i = 0; cl[i]; i++) {
 			if (cl[i] < '0' || cl[i] > '9' || i >= 18) {
 				snprintf(err, errlen,
-					 "Content-Length is not a number");
+				         "Content-Length is not a number");
 				return 400;
 			}
 			n = n * 10 + (unsigned long long)(cl[i] - '0');
@@ -301,7 +304,7 @@ int request_content_length(const struct request *req, size_t *out, char *err,
 	}
 	if (n > LIMIT_BODY_BYTES) {
 		snprintf(err, errlen, "the body is larger than %u KiB",
-			 LIMIT_BODY_BYTES / 1024);
+		         LIMIT_BODY_BYTES / 1024);
 		return 413;
 	}
 	*out = (size_t)n;
@@ -322,7 +325,7 @@ int request_read_body(struct request *req, char *err, size_t errlen)
 	while (req->body.len < want) {
 		size_t left = want - req->body.len;
 		int n = req->read(req->read_ctx, chunk,
-				  left < sizeof(chunk) ? left : sizeof(chunk));
+		                  left < sizeof(chunk) ? left : sizeof(chunk));
 
 		if (n <= 0) {
 			snprintf(err, errlen, "the body ended early");
@@ -337,8 +340,8 @@ int request_read_body(struct request *req, char *err, size_t errlen)
 	return 0;
 }
 
-int request_json_body(struct request *req, struct json_object **out,
-		      char *err, size_t errlen)
+int request_json_body(struct request *req, struct json_object **out, char *err,
+                      size_t errlen)
 {
 	const char *ct = request_param(req, "CONTENT_TYPE");
 	struct json_object *obj;
@@ -350,15 +353,15 @@ int request_json_body(struct request *req, struct json_object **out,
 	if (ct == NULL || strncasecmp(ct, "application/json", n) != 0 ||
 	    (ct[n] != '\0' && ct[n] != ';' && ct[n] != ' ')) {
 		snprintf(err, errlen,
-			 "the body must be JSON (Content-Type: "
-			 "application/json)");
+		         "the body must be JSON (Content-Type: "
+		         "application/json)");
 		return 415;
 	}
 	status = request_read_body(req, err, errlen);
 	if (status != 0)
 		return status;
-	obj = jsonio_parse(buf_str(&req->body), req->body.len,
-			   LIMIT_JSON_DEPTH, err, errlen);
+	obj = jsonio_parse(buf_str(&req->body), req->body.len, LIMIT_JSON_DEPTH,
+	                   err, errlen);
 	if (obj == NULL)
 		return 400;
 	if (!json_object_is_type(obj, json_type_object)) {

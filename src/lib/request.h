@@ -27,7 +27,7 @@ struct request {
 	char path[LIMIT_PATH_BYTES + 1]; /* from REQUEST_URI, without query */
 	const char *query;               /* raw QUERY_STRING, borrowed */
 	char request_id[LIMIT_REQUEST_ID + 1];
-	char param[65]; /* the {id} segment of the route, if any */
+	char param[65];    /* the {id} segment of the route, if any */
 	char *const *envp; /* the request's parameters, borrowed */
 
 	/* Reads up to len body bytes; returns how many, 0 at the end, -1 on
@@ -49,7 +49,7 @@ struct request {
  * REQUEST_ID when it is sane, else a random one.
  */
 int request_init(struct request *req, char *const *envp, char *err,
-		 size_t errlen) __attribute__((warn_unused_result));
+                 size_t errlen) __attribute__((warn_unused_result));
 
 /* Releases what the request holds. */
 void request_free(struct request *req);
@@ -66,8 +66,8 @@ const char *request_header(const struct request *req, const char *name);
  * err naming the offending parameter.
  */
 int request_parse_query(struct request *req, const char *const *allowed,
-			char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+                        char *err, size_t errlen)
+        __attribute__((warn_unused_result));
 
 /* The decoded value of query key, or NULL when absent. Borrowed. */
 const char *request_query(const struct request *req, const char *key);
@@ -78,7 +78,7 @@ const char *request_query(const struct request *req, const char *key);
  * decimal number, 413 when it is over LIMIT_BODY_BYTES.
  */
 int request_content_length(const struct request *req, size_t *out, char *err,
-			   size_t errlen) __attribute__((warn_unused_result));
+                           size_t errlen) __attribute__((warn_unused_result));
 
 /*
  * Reads the body into req->body, at most LIMIT_BODY_BYTES. Returns 0, or an
@@ -86,7 +86,7 @@ int request_content_length(const struct request *req, size_t *out, char *err,
  * when it is malformed or the body ends early.
  */
 int request_read_body(struct request *req, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+        __attribute__((warn_unused_result));
 
 /*
  * Reads the body and parses it as a JSON object (Content-Type
@@ -94,9 +94,8 @@ int request_read_body(struct request *req, char *err, size_t errlen)
  * *out that the caller puts, or an HTTP status with a message in err: 413,
  * 415 (not JSON), 400 (malformed, or not an object).
  */
-int request_json_body(struct request *req, struct json_object **out,
-		      char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+int request_json_body(struct request *req, struct json_object **out, char *err,
+                      size_t errlen) __attribute__((warn_unused_result));
 
 /*
  * The bearer token of the Authorization header, or NULL. Borrowed.

@@ -13,27 +13,27 @@ static const struct {
 	int status;
 	const char *reason;
 } reasons[] = {
-	{200, "OK"},
-	{201, "Created"},
-	{202, "Accepted"},
-	{204, "No Content"},
-	{302, "Found"},
-	{304, "Not Modified"},
-	{400, "Bad Request"},
-	{401, "Unauthorized"},
-	{403, "Forbidden"},
-	{404, "Not Found"},
-	{405, "Method Not Allowed"},
-	{409, "Conflict"},
-	{413, "Content Too Large"},
-	{415, "Unsupported Media Type"},
-	{422, "Unprocessable Content"},
-	{429, "Too Many Requests"},
-	{500, "Internal Server Error"},
-	{501, "Not Implemented"},
-	{502, "Bad Gateway"},
-	{503, "Service Unavailable"},
-	{504, "Gateway Timeout"},
+        {200, "OK"},
+        {201, "Created"},
+        {202, "Accepted"},
+        {204, "No Content"},
+        {302, "Found"},
+        {304, "Not Modified"},
+        {400, "Bad Request"},
+        {401, "Unauthorized"},
+        {403, "Forbidden"},
+        {404, "Not Found"},
+        {405, "Method Not Allowed"},
+        {409, "Conflict"},
+        {413, "Content Too Large"},
+        {415, "Unsupported Media Type"},
+        {422, "Unprocessable Content"},
+        {429, "Too Many Requests"},
+        {500, "Internal Server Error"},
+        {501, "Not Implemented"},
+        {502, "Bad Gateway"},
+        {503, "Service Unavailable"},
+        {504, "Gateway Timeout"},
 };
 
 const char *response_reason(int status)
@@ -99,20 +99,20 @@ int response_json(struct response *res, int status, struct json_object *obj)
 	size_t len;
 
 	s = json_object_to_json_string_length(
-		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
-		&len);
+	        obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+	        &len);
 	buf_reset(&res->body);
 	if (s == NULL || buf_append(&res->body, s, len) != 0 ||
 	    buf_append(&res->body, "\n", 1) != 0)
 		return response_error(res, 500, "internal_error",
-				      "The reply could not be built.");
+		                      "The reply could not be built.");
 	res->status = status;
 	set_type(res, "application/json; charset=utf-8");
 	return status;
 }
 
 int response_error(struct response *res, int status, const char *code,
-		   const char *fmt, ...)
+                   const char *fmt, ...)
 {
 	char message[512];
 	struct json_object *root = NULL, *error = NULL;
@@ -138,8 +138,8 @@ int response_error(struct response *res, int status, const char *code,
 	if (jsonio_add(root, "error", error) != 0) /* puts error */
 		goto fallback;
 	s = json_object_to_json_string_length(
-		root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
-		&len);
+	        root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+	        &len);
 	if (s == NULL || buf_append(&res->body, s, len) != 0 ||
 	    buf_append(&res->body, "\n", 1) != 0)
 		goto fallback;
@@ -149,7 +149,7 @@ fallback:
 	json_object_put(root);
 	buf_reset(&res->body);
 	if (buf_puts(&res->body, "{\"error\":{\"code\":\"internal_error\","
-				 "\"message\":\"out of memory\"}}\n") != 0)
+	                         "\"message\":\"out of memory\"}}\n") != 0)
 		buf_reset(&res->body);
 	return status;
 }
@@ -185,27 +185,26 @@ int html_escape(struct buf *b, const char *s)
 }
 
 int response_page(struct response *res, int status, const char *title,
-		  const char *paragraph, const char *link_href,
-		  const char *link_label)
+                  const char *paragraph, const char *link_href,
+                  const char *link_label)
 {
 	struct buf *b = &res->body;
 
 	buf_reset(b);
 	if (buf_puts(b, "<!DOCTYPE html>\n<html lang=\"es\">\n<head>\n"
-			"<meta charset=\"utf-8\">\n"
-			"<meta name=\"viewport\" "
-			"content=\"width=device-width, initial-scale=1\">\n"
-			"<title>") ||
+	                "<meta charset=\"utf-8\">\n"
+	                "<meta name=\"viewport\" "
+	                "content=\"width=device-width, initial-scale=1\">\n"
+	                "<title>") ||
 	    html_escape(b, title) ||
 	    buf_puts(b, "</title>\n<style>body{font-family:sans-serif;"
-			"max-width:36em;margin:3em auto;padding:0 1em;"
-			"line-height:1.5;color:#222}a.button{display:inline-"
-			"block;padding:.5em 1em;background:#1a5fb4;color:#fff;"
-			"border-radius:4px;text-decoration:none}</style>\n"
-			"</head>\n<body>\n<h1>") ||
+	                "max-width:36em;margin:3em auto;padding:0 1em;"
+	                "line-height:1.5;color:#222}a.button{display:inline-"
+	                "block;padding:.5em 1em;background:#1a5fb4;color:#fff;"
+	                "border-radius:4px;text-decoration:none}</style>\n"
+	                "</head>\n<body>\n<h1>") ||
 	    html_escape(b, title) || buf_puts(b, "</h1>\n<p>") ||
-	    html_escape(b, paragraph ? paragraph : "") ||
-	    buf_puts(b, "</p>\n"))
+	    html_escape(b, paragraph ? paragraph : "") || buf_puts(b, "</p>\n"))
 		goto fail;
 	if (link_href != NULL &&
 	    (buf_puts(b, "<p><a class=\"button\" href=\"") ||
@@ -220,17 +219,17 @@ int response_page(struct response *res, int status, const char *title,
 	return status;
 fail:
 	return response_error(res, 500, "internal_error",
-			      "The page could not be built.");
+	                      "The page could not be built.");
 }
 
 int response_serialize(const struct response *res, const char *request_id,
-		       int head_only, struct buf *out)
+                       int head_only, struct buf *out)
 {
 	int bodyless = res->status == 204 || res->status == 304;
 	size_t len = bodyless ? 0 : res->body.len;
 
 	if (buf_printf(out, "Status: %d %s\r\n", res->status,
-		       response_reason(res->status)))
+	               response_reason(res->status)))
 		return -1;
 	if (!bodyless && res->content_type[0] &&
 	    buf_printf(out, "Content-Type: %s\r\n", res->content_type))
@@ -239,7 +238,7 @@ int response_serialize(const struct response *res, const char *request_id,
 		return -1;
 	if (buf_printf(out, "X-Request-Id: %s\r\n", request_id) ||
 	    buf_append(out, res->headers.data ? res->headers.data : "",
-		       res->headers.len) ||
+	               res->headers.len) ||
 	    buf_puts(out, "\r\n"))
 		return -1;
 	if (!head_only && len && buf_append(out, res->body.data, len))
