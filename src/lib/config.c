@@ -75,16 +75,49 @@ static int number_var(long *out, const char *name, long fallback, long min,
 	return 0;
 }
 
+/*
+ * http://127.x.x.x[:port], http://localhost:port or http://[::1]:port, with
+ * nothing more in the authority: "http://127.0.0.1@example.com" and
+ * "http://127.0.0.1.example.com" name other hosts.
+ */
+static int loopback_http(const char *v)
+{
+	const char *a;
+	size_t n, i;
+
+	if (strncmp(v, "http://", 7) != 0)
+		return 0;
+	a = v + 7;
+	n = strcspn(a, "/?#");
+	if (memchr(a, '@', n) != NULL)
+		return 0;
+	if (strncmp(a, "localhost:", 10) == 0) {
+		i = 10;
+	} else if (strncmp(a, "[::1]:", 6) == 0) {
+		i = 6;
+	} else if (strncmp(a, "127.", 4) == 0) {
+		for (i = 4;
+		     i < n && ((a[i] >= '0' && a[i] <= '9') || a[i] == '.');
+		     i++)
+			;
+		if (i < n && a[i++] != ':')
+			return 0;
+	} else {
+		return 0;
+	}
+	for (; i < n; i++)
+		if (a[i] < '0' || a[i] > '9')
+			return 0;
+	return 1;
+}
+
 /* https, or http to the loopback simulator. */
 static int url_var(const char **out, const char *name, const char *fallback,
                    char *err, size_t errlen)
 {
 	const char *v = env_or(name, fallback);
 
-	if (strncmp(v, "https://", 8) == 0 ||
-	    strncmp(v, "http://127.", 11) == 0 ||
-	    strncmp(v, "http://localhost:", 17) == 0 ||
-	    strncmp(v, "http://[::1]:", 13) == 0) {
+	if (strncmp(v, "https://", 8) == 0 || loopback_http(v)) {
 		*out = v;
 		return 0;
 	}

@@ -221,8 +221,9 @@ struct db *db_new(const char *url, char *err, size_t errlen)
 
 		errno = 0;
 		port = strtoul(colon + 1, &end, 10);
-		if (end != slash || colon + 1 == slash || errno != 0 ||
-		    port == 0 || port > 65535)
+		/* Digits only: strtoul also takes a sign and spaces. */
+		if (end != slash || colon[1] < '0' || colon[1] > '9' ||
+		    errno != 0 || port == 0 || port > 65535)
 			goto bad;
 		db->port = (unsigned int)port;
 		hostend = colon;

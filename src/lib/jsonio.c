@@ -14,7 +14,7 @@ static int is_digit(char c)
  * json-c's strict mode still takes single-quoted strings, NaN and Infinity,
  * numbers such as "1." and "01", and raw control bytes inside strings. 1
  * when the tokens outside strings are those of RFC 8259 (the grammar is left
- * to json-c), else 0.
+ * to json-c) and no string holds \u0000 (C strings end there), else 0.
  */
 static int rfc8259_tokens(const char *s, size_t n)
 {
@@ -24,6 +24,10 @@ static int rfc8259_tokens(const char *s, size_t n)
 		if (s[i] == '"') {
 			for (i++; i < n && s[i] != '"'; i++) {
 				if ((unsigned char)s[i] < 0x20)
+					return 0;
+				/* \u0000 would cut the string short in C. */
+				if (s[i] == '\\' && n - i >= 6 &&
+				    memcmp(s + i + 1, "u0000", 5) == 0)
 					return 0;
 				if (s[i] == '\\')
 					i++;

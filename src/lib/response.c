@@ -119,10 +119,26 @@ int response_error(struct response *res, int status, const char *code,
 	const char *s;
 	size_t len;
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(message, sizeof(message), fmt, ap);
+	n = vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
+	if (n >= (int)sizeof(message)) {
+		/* Cut off: drop a character left incomplete (UTF-8). */
+		size_t end = sizeof(message) - 1, lead = end;
+
+		while (lead > 0 &&
+		       ((unsigned char)message[lead - 1] & 0xc0) == 0x80)
+			lead--;
+		if (lead > 0 && (unsigned char)message[lead - 1] >= 0xc0) {
+			unsigned char c = (unsigned char)message[lead - 1];
+			size_t need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+
+			if (lead - 1 + need > end)
+				message[lead - 1] = '\0';
+		}
+	}
 
 	res->status = status;
 	set_type(res, "application/json; charset=utf-8");
