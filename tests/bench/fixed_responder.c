@@ -29,9 +29,9 @@ int main(void)
 	body[n - 2] = '}';
 	body[n - 1] = '\n';
 	hlen = snprintf(head, sizeof(head),
-			"Status: 200 OK\r\nContent-Type: application/json; "
-			"charset=utf-8\r\nContent-Length: %ld\r\n\r\n",
-			n);
+	                "Status: 200 OK\r\nContent-Type: application/json; "
+	                "charset=utf-8\r\nContent-Length: %ld\r\n\r\n",
+	                n);
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&r, 0, 0) != 0)
 		return 1;
 	while (FCGX_Accept_r(&r) >= 0) {
