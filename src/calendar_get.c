@@ -3,6 +3,7 @@
  * list, a booking's status, health. Routes only; the work is in the library.
  */
 #include "app.h"
+#include "calread.h"
 #include "health.h"
 
 static const char *const window_keys[] = {"from", "to", NULL};
@@ -12,7 +13,7 @@ static const struct app_route routes[] = {
         {"GET", "/api/health", NULL, 0, health_handle},
         {"GET", "/api/calendar", window_keys, 0, app_not_implemented},
         {"GET", "/api/calendar/slots", slot_keys, 0, app_not_implemented},
-        {"GET", "/api/calendar/events", window_keys, 1, app_not_implemented},
+        {"GET", "/api/calendar/events", window_keys, 1, calread_events},
         {"GET", "/api/bookings/{id}", NULL, 1, app_not_implemented},
 };
 

@@ -3,15 +3,17 @@
  * Routes only; the work is in the library.
  */
 #include "app.h"
+#include "oauth.h"
 
 static const char *const callback_keys[] = {
-        "code", "state", "scope", "error", "authuser", "prompt", "hd", NULL};
+        "code",          "state",    "scope",  "error", "error_description",
+        "error_uri",     "authuser", "prompt", "hd",    "iss",
+        "session_state", NULL};
 
 static const struct app_route routes[] = {
-        {"GET", "/oauth/google/start", NULL, 0, app_not_implemented},
-        {"GET", "/oauth/google/callback", callback_keys, 0,
-         app_not_implemented},
-        {"GET", "/oauth/google/status", NULL, 1, app_not_implemented},
+        {"GET", "/oauth/google/start", NULL, 0, oauth_start},
+        {"GET", "/oauth/google/callback", callback_keys, 0, oauth_callback},
+        {"GET", "/oauth/google/status", NULL, 1, oauth_status},
 };
 
 int main(void)

@@ -234,6 +234,10 @@ static void serve(struct app *app, const struct app_route *routes,
 		        response_error(&res, status, "bad_request", "%s.", err);
 	else
 		status = app_dispatch(app, routes, nroutes, &req, &res);
+	/* Nothing is cached unless the handler said otherwise. */
+	if (strstr(buf_str(&res.headers), "Cache-Control:") == NULL &&
+	    response_header(&res, "Cache-Control", "no-store") != 0)
+		buf_reset(&res.headers);
 	if (response_serialize(&res, req.request_id,
 	                       strcmp(req.method, "HEAD") == 0, &out) != 0) {
 		buf_reset(&out);

@@ -1,0 +1,145 @@
+#include "calread.h"
+
+#include <string.h>
+
+#include <json-c/json_object.h>
+
+#include "gcal.h"
+#include "gevent.h"
+#include "jsonio.h"
+#include "limit.h"
+#include "log.h"
+#include "tz.h"
+
+/* An ISO 8601 time, or a date meaning its local midnight. */
+static int parse_time(const char *s, int64_t *t)
+{
+	int y, m, d;
+
+	if (tz_parse_date(s, &y, &m, &d) == TZ_OK)
+		return tz_day_start(y, m, d, t) == TZ_OK ? 0 : -1;
+	return tz_parse_iso(s, t, NULL) == TZ_OK ? 0 : -1;
+}
+
+int calread_window(struct request *req, struct response *res, int64_t now,
+                   int64_t *from, int64_t *to)
+{
+	const char *f = request_query(req, "from");
+	const char *t = request_query(req, "to");
+	int64_t a = now, b;
+
+	if (f != NULL && parse_time(f, &a) != 0)
+		return response_error(
+		        res, 400, "invalid_parameter",
+		        "from must be an ISO 8601 time such as "
+		        "2026-12-01T15:00:00-03:00 or a date such as "
+		        "2026-12-01 (in a URL, write + as %%2B).");
+	b = a + (int64_t)CALREAD_DEFAULT_DAYS * 86400;
+	if (t != NULL && parse_time(t, &b) != 0)
+		return response_error(
+		        res, 400, "invalid_parameter",
+		        "to must be an ISO 8601 time such as "
+		        "2026-12-31T15:00:00-03:00 or a date such as "
+		        "2026-12-31 (in a URL, write + as %%2B).");
+	if (b <= a)
+		return response_error(res, 400, "invalid_parameter",
+		                      "to must be after from.");
+	if (b - a > (int64_t)CALREAD_MAX_DAYS * 86400)
+		return response_error(res, 400, "invalid_parameter",
+		                      "The window from from to to must be at "
+		                      "most %d days.",
+		                      CALREAD_MAX_DAYS);
+	*from = a;
+	*to = b;
+	return 0;
+}
+
+static int add_time(struct json_object *obj, const char *key, int64_t t)
+{
+	char s[TZ_ISO_MAX];
+
+	if (tz_format_iso(t, s, sizeof(s)) != 0)
+		return -1;
+	return jsonio_add_string(obj, key, s);
+}
+
+/* The admin's view of one Google event, or NULL when it has no times. */
+static struct json_object *admin_event(struct json_object *ev)
+{
+	struct json_object *o;
+	int64_t start, end;
+	int all_day;
+
+	if (gevent_span(ev, &start, &end, &all_day) != 0)
+		return NULL;
+	o = json_object_new_object();
+	if (o == NULL || jsonio_add_string(o, "id", jsonio_string(ev, "id")) ||
+	    jsonio_add_string(o, "summary", jsonio_string(ev, "summary")) ||
+	    jsonio_add_string(o, "description",
+	                      jsonio_string(ev, "description")) ||
+	    add_time(o, "start", start) || add_time(o, "end", end) ||
+	    jsonio_add_string(o, "status", jsonio_string(ev, "status")) ||
+	    jsonio_add_string(o, "meetLink", gevent_meet_link(ev)) ||
+	    jsonio_add_string(o, "bookingId", gevent_booking_id(ev))) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+int calread_events(struct app *app, struct request *req, struct response *res)
+{
+	struct gcal_list q = {0};
+	struct gcal_events ev = {NULL, NULL};
+	struct json_object *root = NULL, *list = NULL;
+	char err[LIMIT_ERROR_MESSAGE];
+	enum gcal_result r;
+	int64_t from, to;
+	size_t i, n;
+	int status;
+
+	status = calread_window(req, res, tz_now(), &from, &to);
+	if (status != 0)
+		return status;
+	q.time_min = from;
+	q.time_max = to;
+	q.single_events = 1;
+	q.order_by_start = 1;
+	r = gcal_admin_events_list(app, req->request_id,
+	                           app->cfg.google_calendar_id, &q, &ev, err,
+	                           sizeof(err));
+	if (r != GCAL_OK) {
+		log_warn(req->request_id, "events list: %s", err);
+		return gcal_respond_error(res, r);
+	}
+	root = json_object_new_object();
+	list = json_object_new_array();
+	if (root == NULL || list == NULL ||
+	    jsonio_add_string(root, "timeZone", tz_name()) ||
+	    add_time(root, "from", from) || add_time(root, "to", to))
+		goto fail;
+	n = json_object_array_length(ev.items);
+	for (i = 0; i < n; i++) {
+		struct json_object *o =
+		        admin_event(json_object_array_get_idx(ev.items, i));
+
+		if (o != NULL && json_object_array_add(list, o) != 0) {
+			json_object_put(o);
+			goto fail;
+		}
+	}
+	if (jsonio_add(root, "events", list) != 0) {
+		list = NULL;
+		goto fail;
+	}
+	status = response_json(res, 200, root);
+	json_object_put(root);
+	gcal_events_free(&ev);
+	return status;
+fail:
+	json_object_put(list);
+	json_object_put(root);
+	gcal_events_free(&ev);
+	return response_error(res, 500, "internal_error",
+	                      "The reply could not be built.");
+}

@@ -1,0 +1,33 @@
+/*
+ * calread - the read side's handlers that talk to Google directly: the
+ * admin's event list, and the time window every read endpoint takes.
+ */
+#ifndef CALREAD_H
+#define CALREAD_H
+
+#include <stdint.h>
+
+#include "app.h"
+
+#define CALREAD_DEFAULT_DAYS 30
+#define CALREAD_MAX_DAYS     366
+
+/*
+ * The window of ?from=&to= (ISO 8601, with or without an offset, or a
+ * plain date meaning its local midnight): from defaults to now, to to from
+ * + 30 days; from must be before to and the window at most 366 days.
+ * Returns 0, or 400 after writing the error (naming the parameter) in res.
+ */
+int calread_window(struct request *req, struct response *res, int64_t now,
+                   int64_t *from, int64_t *to)
+        __attribute__((warn_unused_result));
+
+/*
+ * GET /api/calendar/events (internal): every event in the window, read
+ * with the admin's token: {"timeZone", "from", "to", "events": [{"id",
+ * "summary", "description", "start", "end", "status", "meetLink",
+ * "bookingId"}]}.
+ */
+int calread_events(struct app *app, struct request *req, struct response *res);
+
+#endif

@@ -1,0 +1,325 @@
+#include "gcal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "gtoken.h"
+#include "http.h"
+#include "jsonio.h"
+#include "limit.h"
+#include "log.h"
+#include "tz.h"
+
+const char *gcal_result_str(enum gcal_result r)
+{
+	switch (r) {
+	case GCAL_OK:
+		return "ok";
+	case GCAL_UNAUTHORIZED:
+		return "unauthorized";
+	case GCAL_NOT_CONNECTED:
+		return "not connected";
+	case GCAL_NOT_FOUND:
+		return "not found";
+	case GCAL_GONE:
+		return "gone";
+	case GCAL_CONFLICT:
+		return "conflict";
+	case GCAL_REFUSED:
+		return "refused";
+	case GCAL_UNAVAILABLE:
+		return "unavailable";
+	case GCAL_TIMEOUT:
+		return "timed out";
+	case GCAL_DB_DOWN:
+		return "database unavailable";
+	}
+	return "error";
+}
+
+int gcal_respond_error(struct response *res, enum gcal_result r)
+{
+	switch (r) {
+	case GCAL_NOT_CONNECTED:
+		return response_error(res, 503, "calendar_not_connected", "%s",
+		                      GTOKEN_NOT_CONNECTED_MESSAGE);
+	case GCAL_DB_DOWN:
+		return response_error(res, 503, "database_unavailable",
+		                      "The database is not answering; try "
+		                      "again in a minute.");
+	case GCAL_UNAVAILABLE:
+		return response_error(res, 503, "calendar_unavailable",
+		                      "Google Calendar is not answering; try "
+		                      "again in a minute.");
+	case GCAL_TIMEOUT:
+		return response_error(res, 504, "calendar_timeout",
+		                      "Google Calendar took too long to "
+		                      "answer; try again in a minute.");
+	default:
+		break;
+	}
+	return response_error(res, 502, "calendar_error",
+	                      "Google Calendar refused the request (%s).",
+	                      gcal_result_str(r));
+}
+
+void gcal_events_free(struct gcal_events *ev)
+{
+	json_object_put(ev->items);
+	free(ev->next_sync_token);
+	ev->items = NULL;
+	ev->next_sync_token = NULL;
+}
+
+/* Google's 403 that means "slow down" (protocols.md §5.2). */
+static int rate_limited(long status, const char *body, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	return status == 403 && body != NULL &&
+	       (strstr(body, "\"rateLimitExceeded\"") != NULL ||
+	        strstr(body, "\"userRateLimitExceeded\"") != NULL);
+}
+
+/* The result for an answer of Google's, with its reason in err. */
+static enum gcal_result classify(const struct http_response *res, char *err,
+                                 size_t errlen)
+{
+	struct json_object *body, *error, *errors, *first;
+	const char *reason = NULL, *message = NULL;
+	char perr[64];
+
+	body = jsonio_parse(res->body, res->body_len, 8, perr, sizeof(perr));
+	error = jsonio_member(body, "error", json_type_object);
+	errors = jsonio_member(error, "errors", json_type_array);
+	first = errors && json_object_array_length(errors) > 0
+	                ? json_object_array_get_idx(errors, 0)
+	                : NULL;
+	reason = jsonio_string(first, "reason");
+	message = jsonio_string(error, "message");
+	snprintf(err, errlen, "Google Calendar answered %ld%s%s%s%s",
+	         res->status, reason ? " " : "", reason ? reason : "",
+	         message ? ": " : "", message ? message : "");
+	json_object_put(body);
+	switch (res->status) {
+	case 401:
+		return GCAL_UNAUTHORIZED;
+	case 404:
+		return GCAL_NOT_FOUND;
+	case 409:
+		return GCAL_CONFLICT;
+	case 410:
+		return GCAL_GONE;
+	case 429:
+		return GCAL_UNAVAILABLE;
+	case 403:
+		return rate_limited(res->status, res->body, res->body_len, NULL)
+		               ? GCAL_UNAVAILABLE
+		               : GCAL_REFUSED;
+	default:
+		break;
+	}
+	return res->status >= 500 ? GCAL_UNAVAILABLE : GCAL_REFUSED;
+}
+
+static enum gcal_result http_failure(enum http_result hr)
+{
+	return hr == HTTP_ERR_TIMEOUT || hr == HTTP_ERR_CONNECT ||
+	                       hr == HTTP_ERR_NETWORK
+	               ? GCAL_TIMEOUT
+	               : GCAL_UNAVAILABLE;
+}
+
+/* Appends "&name=value" (value encoded). */
+static int add_param(struct buf *b, const char *name, const char *value)
+{
+	char *enc = http_urlencode(value);
+	int rc;
+
+	if (enc == NULL)
+		return -1;
+	rc = buf_printf(b, "%c%s=%s",
+	                b->len && strchr(b->data, '?') ? '&' : '?', name, enc);
+	free(enc);
+	return rc;
+}
+
+static int add_time(struct buf *b, const char *name, int64_t t)
+{
+	char s[TZ_ISO_MAX];
+
+	return tz_format_utc(t, s, sizeof(s)) == 0 ? add_param(b, name, s) : -1;
+}
+
+/* One page: GET url, the parsed answer in *out. */
+static enum gcal_result get_json(struct app *app, const struct gcal_auth *auth,
+                                 const char *url, struct json_object **out,
+                                 char *err, size_t errlen)
+{
+	char header[4200], herr[LIMIT_ERROR_MESSAGE];
+	const char *headers[2] = {header, NULL};
+	struct http_response res = {0};
+	struct http_request req;
+	enum gcal_result r;
+	enum http_result hr;
+
+	if (auth->bearer != NULL)
+		snprintf(header, sizeof(header), "Authorization: Bearer %s",
+		         auth->bearer);
+	else
+		snprintf(header, sizeof(header), "X-Goog-Api-Key: %s",
+		         auth->api_key ? auth->api_key : "");
+	memset(&req, 0, sizeof(req));
+	req.method = HTTP_GET;
+	req.url = url;
+	req.headers = headers;
+	req.retry_if = rate_limited;
+	hr = http_perform(app->http, &req, &res, herr, sizeof(herr));
+	memset(header, 0, sizeof(header));
+	if (hr != HTTP_OK) {
+		snprintf(err, errlen, "Google Calendar: %s", herr);
+		return http_failure(hr);
+	}
+	if (res.status != 200) {
+		r = classify(&res, err, errlen);
+		http_response_free(&res);
+		return r;
+	}
+	*out = jsonio_parse(res.body, res.body_len, 32, herr, sizeof(herr));
+	http_response_free(&res);
+	if (*out == NULL || !json_object_is_type(*out, json_type_object)) {
+		json_object_put(*out);
+		*out = NULL;
+		snprintf(err, errlen, "Google Calendar's answer is not JSON");
+		return GCAL_UNAVAILABLE;
+	}
+	return GCAL_OK;
+}
+
+enum gcal_result gcal_events_list(struct app *app, const struct gcal_auth *auth,
+                                  const char *calendar_id,
+                                  const struct gcal_list *q,
+                                  struct gcal_events *out, char *err,
+                                  size_t errlen)
+{
+	struct json_object *items = json_object_new_array(), *page = NULL;
+	enum gcal_result r = GCAL_UNAVAILABLE;
+	char *cal = http_urlencode(calendar_id), *sync = NULL;
+	const char *token = NULL;
+	struct buf url;
+	int pages;
+
+	buf_init(&url, 16384);
+	if (items == NULL || cal == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (pages = 0; pages < GCAL_MAX_PAGES; pages++) {
+		struct json_object *list;
+		size_t i, n;
+
+		buf_reset(&url);
+		if (buf_printf(&url, "%s/calendar/v3/calendars/%s/events",
+		               app->cfg.google_api_base, cal) ||
+		    add_param(&url, "maxResults", "2500") ||
+		    (q->single_events &&
+		     add_param(&url, "singleEvents", "true")) ||
+		    (q->order_by_start &&
+		     add_param(&url, "orderBy", "startTime")) ||
+		    (q->show_deleted &&
+		     add_param(&url, "showDeleted", "true")) ||
+		    (q->sync_token &&
+		     add_param(&url, "syncToken", q->sync_token)) ||
+		    (q->time_min && add_time(&url, "timeMin", q->time_min)) ||
+		    (q->time_max && add_time(&url, "timeMax", q->time_max)) ||
+		    (token && add_param(&url, "pageToken", token))) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		json_object_put(page);
+		page = NULL;
+		r = get_json(app, auth, buf_str(&url), &page, err, errlen);
+		if (r != GCAL_OK)
+			goto out;
+		list = jsonio_member(page, "items", json_type_array);
+		n = list ? json_object_array_length(list) : 0;
+		for (i = 0; i < n; i++) {
+			struct json_object *it =
+			        json_object_array_get_idx(list, i);
+
+			if (json_object_array_add(items, json_object_get(it))) {
+				json_object_put(it);
+				snprintf(err, errlen, "out of memory");
+				r = GCAL_UNAVAILABLE;
+				goto out;
+			}
+		}
+		token = jsonio_string(page, "nextPageToken");
+		if (token == NULL) {
+			const char *s = jsonio_string(page, "nextSyncToken");
+
+			if (s != NULL && (sync = strdup(s)) == NULL) {
+				r = GCAL_UNAVAILABLE;
+				goto out;
+			}
+			out->items = items;
+			out->next_sync_token = sync;
+			items = NULL;
+			sync = NULL;
+			r = GCAL_OK;
+			goto out;
+		}
+	}
+	snprintf(err, errlen, "Google Calendar gave more than %d pages",
+	         GCAL_MAX_PAGES);
+	r = GCAL_UNAVAILABLE;
+out:
+	json_object_put(page);
+	json_object_put(items);
+	free(sync);
+	free(cal);
+	buf_free(&url);
+	return r;
+}
+
+enum gcal_result gcal_admin_events_list(struct app *app, const char *request_id,
+                                        const char *calendar_id,
+                                        const struct gcal_list *q,
+                                        struct gcal_events *out, char *err,
+                                        size_t errlen)
+{
+	enum gcal_result r = GCAL_UNAUTHORIZED;
+	int attempt;
+
+	for (attempt = 0; attempt < 2 && r == GCAL_UNAUTHORIZED; attempt++) {
+		struct gtoken tok = {NULL, 0};
+		struct gcal_auth auth = {NULL, NULL};
+
+		switch (gtoken_get(app, request_id, &tok)) {
+		case GTOKEN_OK:
+			break;
+		case GTOKEN_NOT_CONNECTED:
+			snprintf(err, errlen, "the calendar is not connected");
+			return GCAL_NOT_CONNECTED;
+		case GTOKEN_DB_DOWN:
+			snprintf(err, errlen, "the database is unavailable");
+			return GCAL_DB_DOWN;
+		case GTOKEN_UPSTREAM:
+			snprintf(err, errlen,
+			         "Google's token endpoint is unavailable");
+			return GCAL_UNAVAILABLE;
+		}
+		auth.bearer = tok.access;
+		r = gcal_events_list(app, &auth, calendar_id, q, out, err,
+		                     errlen);
+		if (r == GCAL_UNAUTHORIZED) {
+			log_warn(request_id, "Google refused the access token; "
+			                     "renewing it");
+			gtoken_refused(app, &tok);
+		}
+		gtoken_clear(&tok);
+	}
+	return r;
+}
