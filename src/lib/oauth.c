@@ -123,7 +123,7 @@ int oauth_start(struct app *app, struct request *req, struct response *res)
 	if (http_form_add(&query, "response_type", "code") ||
 	    http_form_add(&query, "client_id", app->cfg.auth_google_id) ||
 	    http_form_add(&query, "redirect_uri",
-			  app->cfg.auth_google_redirect_uri) ||
+	                  app->cfg.auth_google_redirect_uri) ||
 	    http_form_add(&query, "scope", OAUTH_SCOPES) ||
 	    http_form_add(&query, "access_type", "offline") ||
 	    http_form_add(&query, "prompt", "consent") ||
@@ -132,8 +132,8 @@ int oauth_start(struct app *app, struct request *req, struct response *res)
 	    http_form_add(&query, "code_challenge", challenge) ||
 	    http_form_add(&query, "code_challenge_method", "S256") ||
 	    buf_printf(&url, "%s%c%s", app->cfg.google_oauth_auth_url,
-		       strchr(app->cfg.google_oauth_auth_url, '?') ? '&' : '?',
-		       buf_str(&query)) ||
+	               strchr(app->cfg.google_oauth_auth_url, '?') ? '&' : '?',
+	               buf_str(&query)) ||
 	    response_header(res, "Location", buf_str(&url)) != 0 ||
 	    set_cookie(res, app->cfg.auth_google_redirect_uri, cookie,
 	               OAUTH_STATE_TTL_S) != 0) {
