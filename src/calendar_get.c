@@ -3,6 +3,7 @@
  * list, a booking's status, health. Routes only; the work is in the library.
  */
 #include "app.h"
+#include "booking.h"
 #include "calread.h"
 #include "health.h"
 
@@ -11,10 +12,10 @@ static const char *const slot_keys[] = {"date", "duration", NULL};
 
 static const struct app_route routes[] = {
         {"GET", "/api/health", NULL, 0, health_handle},
-        {"GET", "/api/calendar", window_keys, 0, app_not_implemented},
+        {"GET", "/api/calendar", window_keys, 0, calread_availability},
         {"GET", "/api/calendar/slots", slot_keys, 0, app_not_implemented},
         {"GET", "/api/calendar/events", window_keys, 1, calread_events},
-        {"GET", "/api/bookings/{id}", NULL, 1, app_not_implemented},
+        {"GET", "/api/bookings/{id}", NULL, 1, booking_get},
 };
 
 int main(void)

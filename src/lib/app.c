@@ -10,6 +10,7 @@
 
 #include <fcgiapp.h>
 
+#include "avail.h"
 #include "crypto.h"
 #include "db.h"
 #include "http.h"
@@ -320,6 +321,7 @@ int app_main(const char *program, unsigned needs,
 	FCGX_Free(&fr, 1);
 	rc = 0;
 out:
+	avail_free(&app);
 	http_client_free(app.http);
 	db_free(app.db);
 	return rc;

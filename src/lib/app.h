@@ -20,6 +20,7 @@
 #include "request.h"
 #include "response.h"
 
+struct avail_cache;
 struct db;
 struct http_client;
 
@@ -27,8 +28,9 @@ struct http_client;
 struct app {
 	const char *program;
 	struct config cfg;
-	struct db *db;            /* NULL when the program needs no database */
-	struct http_client *http; /* one reused connection to upstreams */
+	struct db *db;             /* NULL when the program needs no database */
+	struct http_client *http;  /* one reused connection to upstreams */
+	struct avail_cache *avail; /* this process's busy times (avail.c) */
 };
 
 /*

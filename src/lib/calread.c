@@ -1,9 +1,13 @@
 #include "calread.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <json-c/json_object.h>
 
+#include "avail.h"
+#include "buf.h"
+#include "crypto.h"
 #include "gcal.h"
 #include "gevent.h"
 #include "jsonio.h"
@@ -140,6 +144,124 @@ fail:
 	json_object_put(list);
 	json_object_put(root);
 	gcal_events_free(&ev);
+	return response_error(res, 500, "internal_error",
+	                      "The reply could not be built.");
+}
+
+/* ---- public availability ---- */
+
+/* Whether If-None-Match names etag (or is "*"). RFC 9110 §13.1.2: weak
+ * comparison, a list of entity tags. */
+static int etag_matches(const char *header, const char *etag)
+{
+	const char *p = header;
+	size_t n = strlen(etag);
+
+	if (header == NULL)
+		return 0;
+	while (*p) {
+		while (*p == ' ' || *p == ',' || *p == '\t')
+			p++;
+		if (*p == '*')
+			return 1;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		if (strncmp(p, etag, n) == 0 &&
+		    (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+			return 1;
+		while (*p && *p != ',')
+			p++;
+	}
+	return 0;
+}
+
+/*
+ * Sends body with the cache headers of a public read: ETag (a hash of the
+ * body), Cache-Control public with what is left of the freshness, X-Cache;
+ * or 304 when the client already has it.
+ */
+static int send_cached(struct app *app, struct request *req,
+                       struct response *res, struct json_object *body,
+                       enum avail_state state, int64_t age)
+{
+	char etag[72], hex[65], cc[64];
+	unsigned char sum[32];
+	long left = app->cfg.calendar_cache_ttl_s - (long)age;
+	int status;
+
+	status = response_json(res, 200, body);
+	if (status != 200)
+		return status;
+	crypto_sha256(buf_str(&res->body), res->body.len, sum);
+	crypto_hex(sum, 16, hex);
+	snprintf(etag, sizeof(etag), "\"%s\"", hex);
+	if (state == AVAIL_STALE || left < 0)
+		left = 0;
+	snprintf(cc, sizeof(cc), "public, max-age=%ld", left);
+	if (response_header(res, "ETag", etag) != 0 ||
+	    response_header(res, "Cache-Control", cc) != 0 ||
+	    response_header(res, "X-Cache", avail_state_str(state)) != 0)
+		return response_error(res, 500, "internal_error",
+		                      "The reply could not be built.");
+	if (etag_matches(request_header(req, "If-None-Match"), etag)) {
+		buf_reset(&res->body);
+		res->status = 304;
+		return 304;
+	}
+	return 200;
+}
+
+int calread_availability(struct app *app, struct request *req,
+                         struct response *res)
+{
+	const struct avail_copy *copy;
+	struct json_object *root = NULL, *list = NULL;
+	enum avail_state state;
+	int64_t from, to, age;
+	int status, why = 0;
+	size_t i;
+
+	status = calread_window(req, res, tz_now(), &from, &to);
+	if (status != 0)
+		return status;
+	state = avail_get(app, req->request_id, from, to, &copy, &age, &why);
+	if (state == AVAIL_DOWN)
+		return gcal_respond_error(res, (enum gcal_result)why);
+	root = json_object_new_object();
+	list = json_object_new_array();
+	if (root == NULL || list == NULL ||
+	    jsonio_add_string(root, "timeZone", tz_name()) ||
+	    add_time(root, "from", from) || add_time(root, "to", to))
+		goto fail;
+	for (i = 0; i < copy->n; i++) {
+		const struct avail_event *e = &copy->events[i];
+		struct json_object *o;
+
+		if (e->start >= to)
+			break; /* sorted by start */
+		if (e->end <= from)
+			continue; /* touching an edge is not overlapping */
+		o = json_object_new_object();
+		if (o == NULL || add_time(o, "start", e->start) ||
+		    add_time(o, "end", e->end) ||
+		    jsonio_add_string(o, "status",
+		                      e->tentative ? "tentative"
+		                                   : "confirmed") ||
+		    json_object_array_add(list, o) != 0) {
+			json_object_put(o);
+			goto fail;
+		}
+	}
+	if (jsonio_add(root, "events", list) != 0) {
+		list = NULL;
+		goto fail;
+	}
+	status = send_cached(app, req, res, root, state, age);
+	json_object_put(root);
+	return status;
+fail:
+	json_object_put(list);
+	json_object_put(root);
 	return response_error(res, 500, "internal_error",
 	                      "The reply could not be built.");
 }

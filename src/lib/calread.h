@@ -30,4 +30,12 @@ int calread_window(struct request *req, struct response *res, int64_t now,
  */
 int calread_events(struct app *app, struct request *req, struct response *res);
 
+/*
+ * GET /api/calendar (public): the school's busy times in the window, from
+ * the shared cache: {"timeZone", "from", "to", "events": [{"start", "end",
+ * "status"}]}, with ETag, Cache-Control and X-Cache; 304 on If-None-Match.
+ */
+int calread_availability(struct app *app, struct request *req,
+                         struct response *res);
+
 #endif
