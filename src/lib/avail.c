@@ -327,7 +327,9 @@ static enum db_result apply(struct app *app, const struct gcal_events *ev,
 		r = db_exec(
 		        app->db,
 		        "UPDATE calendar_sync SET syncToken = ?, "
-		        "version = version + 1, "
+		        "version = GREATEST(version + 1, "
+		        "CAST(UNIX_TIMESTAMP(UTC_TIMESTAMP(6)) * 1000000 "
+		        "AS UNSIGNED)), "
 		        "horizonStart = COALESCE(?, horizonStart), "
 		        "horizonEnd = COALESCE(?, horizonEnd), "
 		        "lastSuccessAt = UTC_TIMESTAMP(), lastError = NULL, "

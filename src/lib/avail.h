@@ -7,7 +7,8 @@
  * within a horizon of GOOGLE_HORIZON_PAST_S before and
  * GOOGLE_HORIZON_FUTURE_S after the last full sync) and one row of
  * calendar_sync per calendar (the sync token, a version bumped by every
- * refresh, when it last succeeded and was last tried, who refreshes now).
+ * refresh (microseconds of the refresh, so a version is never reused even
+ * if the table is emptied), when it last succeeded and was last tried, who refreshes now).
  * A refresh is incremental (events.list with the syncToken), and a full
  * sync when there is no token, Google answers 410, or the horizon runs
  * short. The process that takes the lease on the sync row refreshes; the

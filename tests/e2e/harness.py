@@ -60,6 +60,14 @@ def request(port, method, path, body=None, headers=None, timeout=30):
         conn.close()
 
 
+# The settings the tests' stack runs with (besides the simulator's): a
+# short cache lifetime, so tests of freshness and staleness wait seconds.
+TEST_ENV = {
+    "CALENDAR_CACHE_TTL_S": "3",
+    "CALENDAR_MAX_STALE_S": "12",
+}
+
+
 class Stack:
     def __init__(self, bin_dir):
         self.bin_dir = os.path.abspath(bin_dir)
@@ -67,11 +75,15 @@ class Stack:
         os.chmod(self.dir, 0o755)  # the programs run as nobody under root
         self.port = free_port()
         self.env = {}
+        self.env_file = os.path.join(self.dir, "test.env")
+        with open(self.env_file, "w") as f:
+            for k, v in TEST_ENV.items():
+                f.write("%s=%s\n" % (k, v))
 
     def script(self, *args, check=True):
         env = dict(os.environ)
         env.update({"VAR_DIR": self.dir, "PORT": str(self.port),
-                    "BIN_DIR": self.bin_dir, "ENV_FILE": "none", "SIM": "on"})
+                    "BIN_DIR": self.bin_dir, "ENV_FILE": self.env_file, "SIM": "on"})
         p = subprocess.run([STACK] + list(args), env=env, cwd=ROOT,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            text=True, timeout=180)
