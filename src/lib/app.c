@@ -173,6 +173,18 @@ int app_dispatch(struct app *app, const struct app_route *routes,
 	return route->handler(app, req, res);
 }
 
+enum http_result app_http_perform(struct app *app,
+                                  const struct http_request *req,
+                                  struct http_response *out, char *err,
+                                  size_t errlen)
+{
+	if (app->http == NULL && (app->http = http_client_new(NULL)) == NULL) {
+		snprintf(err, errlen, "cannot set up the HTTP client");
+		return HTTP_ERR_NOMEM;
+	}
+	return http_perform(app->http, req, out, err, errlen);
+}
+
 int app_not_implemented(struct app *app, struct request *req,
                         struct response *res)
 {
@@ -297,12 +309,6 @@ int app_main(const char *program, unsigned needs,
 			return 1;
 		}
 	}
-	app.http = http_client_new(NULL);
-	if (app.http == NULL) {
-		log_fatal("cannot set up the HTTP client");
-		goto out;
-	}
-
 	if (FCGX_IsCGI()) {
 		serve(&app, routes, nroutes, environ, read_stdin, NULL,
 		      put_stdout, NULL);

@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "http.h"
 #include "request.h"
 #include "response.h"
 
@@ -63,6 +64,16 @@ int app_main(const char *program, unsigned needs,
  */
 int app_dispatch(struct app *app, const struct app_route *routes,
                  size_t nroutes, struct request *req, struct response *res);
+
+/*
+ * http_perform() on the process's client, made on first use (a process
+ * that never calls Google or MercadoPago never loads TLS). HTTP_ERR_NOMEM
+ * when the client cannot be made.
+ */
+enum http_result
+app_http_perform(struct app *app, const struct http_request *req,
+                 struct http_response *out, char *err, size_t errlen)
+        __attribute__((warn_unused_result));
 
 /* A handler for a contract path this build does not serve yet: 501. */
 int app_not_implemented(struct app *app, struct request *req,

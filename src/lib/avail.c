@@ -18,7 +18,22 @@
 struct avail_cache {
 	struct avail_copy current; /* the shared cache's version */
 	struct avail_copy window;  /* a window outside the horizon */
+	struct avail_memo memo;
 };
+
+static struct avail_cache *cache_of(struct app *app)
+{
+	if (app->avail == NULL)
+		app->avail = calloc(1, sizeof(*app->avail));
+	return app->avail;
+}
+
+struct avail_memo *avail_memo(struct app *app)
+{
+	struct avail_cache *c = cache_of(app);
+
+	return c ? &c->memo : NULL;
+}
 
 const char *avail_state_str(enum avail_state s)
 {
@@ -47,6 +62,8 @@ void avail_free(struct app *app)
 		return;
 	copy_clear(&app->avail->current);
 	copy_clear(&app->avail->window);
+	free(app->avail->memo.query);
+	free(app->avail->memo.body);
 	free(app->avail);
 	app->avail = NULL;
 }
@@ -83,6 +100,11 @@ static int push(struct avail_copy *c, size_t *cap, int64_t start, int64_t end,
 	c->events[c->n].start = start;
 	c->events[c->n].end = end;
 	c->events[c->n].tentative = tentative;
+	if (tz_format_iso(start, c->events[c->n].start_iso,
+	                  sizeof(c->events[c->n].start_iso)) != 0 ||
+	    tz_format_iso(end, c->events[c->n].end_iso,
+	                  sizeof(c->events[c->n].end_iso)) != 0)
+		return -1;
 	c->n++;
 	return 0;
 }
@@ -525,8 +547,7 @@ enum avail_state avail_get(struct app *app, const char *request_id,
 	long waited = 0;
 	int64_t now = tz_now();
 
-	if (app->avail == NULL &&
-	    (app->avail = calloc(1, sizeof(*app->avail))) == NULL) {
+	if (cache_of(app) == NULL) {
 		*why = (int)GCAL_UNAVAILABLE;
 		return AVAIL_DOWN;
 	}

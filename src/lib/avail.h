@@ -8,10 +8,10 @@
  * GOOGLE_HORIZON_FUTURE_S after the last full sync) and one row of
  * calendar_sync per calendar (the sync token, a version bumped by every
  * refresh (microseconds of the refresh, so a version is never reused even
- * if the table is emptied), when it last succeeded and was last tried, who refreshes now).
- * A refresh is incremental (events.list with the syncToken), and a full
- * sync when there is no token, Google answers 410, or the horizon runs
- * short. The process that takes the lease on the sync row refreshes; the
+ * if the table is emptied), when it last succeeded and was last tried, who
+ * refreshes now). A refresh is incremental (events.list with the syncToken),
+ * and a full sync when there is no token, Google answers 410, or the horizon
+ * runs short. The process that takes the lease on the sync row refreshes; the
  * others serve the copy they have. While Google fails, the last copy is
  * served (X-Cache: STALE) until CALENDAR_MAX_STALE_S after the last
  * success; after that the read endpoints answer 503.
@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "app.h"
+#include "tz.h"
 
 #define AVAIL_HORIZON_PAST_S   (7 * 86400LL)
 #define AVAIL_HORIZON_FUTURE_S (400 * 86400LL)
@@ -33,11 +34,15 @@
 	5000 /* a first request waits this long for                            \
 	        another process's first refresh */
 
-/* A busy interval [start, end) in seconds, sorted by start. */
+/* A busy interval [start, end) in seconds, sorted by start, with both
+ * instants already written in the zone (the conversion is most of the
+ * cost of a reply otherwise). */
 struct avail_event {
 	int64_t start;
 	int64_t end;
 	int tentative; /* status "tentative" rather than "confirmed" */
+	char start_iso[TZ_ISO_MAX];
+	char end_iso[TZ_ISO_MAX];
 };
 
 /* One version of the busy times, as this process holds it. */
@@ -69,6 +74,24 @@ enum avail_state avail_get(struct app *app, const char *request_id,
                            int64_t from, int64_t to,
                            const struct avail_copy **copy, int64_t *age,
                            int *why) __attribute__((warn_unused_result));
+
+/*
+ * The last availability reply this process built, kept for the next
+ * request with the same query on the same version: most visitors ask for
+ * the same window, and then the reply is a copy. Owned by the process's
+ * cache (avail_free releases it).
+ */
+struct avail_memo {
+	char *query;      /* the raw query string, malloc'd; NULL: empty memo */
+	uint64_t version; /* of the copy the body was built from */
+	int64_t from, to; /* the window the query means */
+	char *body;       /* malloc'd */
+	size_t len;
+	char etag[72];
+};
+
+/* The process's memo (NULL when out of memory). */
+struct avail_memo *avail_memo(struct app *app);
 
 /* Frees the process's copies. */
 void avail_free(struct app *app);

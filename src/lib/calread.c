@@ -1,6 +1,7 @@
 #include "calread.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json_object.h>
@@ -175,26 +176,32 @@ static int etag_matches(const char *header, const char *etag)
 	return 0;
 }
 
+/* A strong entity tag for the body in b: part of its SHA-256. */
+static void body_etag(const struct buf *b, char *etag, size_t size)
+{
+	unsigned char sum[32];
+	char hex[65];
+
+	crypto_sha256(buf_str(b), b->len, sum);
+	crypto_hex(sum, 16, hex);
+	snprintf(etag, size, "\"%s\"", hex);
+}
+
 /*
- * Sends body with the cache headers of a public read: ETag (a hash of the
- * body), Cache-Control public with what is left of the freshness, X-Cache;
+ * Sends the JSON in res->body with the cache headers of a public read:
+ * ETag, Cache-Control public with what is left of the freshness, X-Cache;
  * or 304 when the client already has it.
  */
 static int send_cached(struct app *app, struct request *req,
-                       struct response *res, struct json_object *body,
-                       enum avail_state state, int64_t age)
+                       struct response *res, enum avail_state state,
+                       int64_t age, const char *etag)
 {
-	char etag[72], hex[65], cc[64];
-	unsigned char sum[32];
 	long left = app->cfg.calendar_cache_ttl_s - (long)age;
-	int status;
+	char cc[64];
 
-	status = response_json(res, 200, body);
-	if (status != 200)
-		return status;
-	crypto_sha256(buf_str(&res->body), res->body.len, sum);
-	crypto_hex(sum, 16, hex);
-	snprintf(etag, sizeof(etag), "\"%s\"", hex);
+	res->status = 200;
+	snprintf(res->content_type, sizeof(res->content_type),
+	         "application/json; charset=utf-8");
 	if (state == AVAIL_STALE || left < 0)
 		left = 0;
 	snprintf(cc, sizeof(cc), "public, max-age=%ld", left);
@@ -211,57 +218,96 @@ static int send_cached(struct app *app, struct request *req,
 	return 200;
 }
 
+/* Keeps the reply in res for the next request with the same query. */
+static void remember(struct avail_memo *m, const char *query, uint64_t version,
+                     int64_t from, int64_t to, const struct buf *body,
+                     const char *etag)
+{
+	char *q = strdup(query), *b = malloc(body->len + 1);
+
+	if (q == NULL || b == NULL) {
+		free(q);
+		free(b);
+		return;
+	}
+	memcpy(b, buf_str(body), body->len + 1);
+	free(m->query);
+	free(m->body);
+	m->query = q;
+	m->body = b;
+	m->len = body->len;
+	m->version = version;
+	m->from = from;
+	m->to = to;
+	snprintf(m->etag, sizeof(m->etag), "%s", etag);
+}
+
 int calread_availability(struct app *app, struct request *req,
                          struct response *res)
 {
+	struct avail_memo *memo = avail_memo(app);
 	const struct avail_copy *copy;
-	struct json_object *root = NULL, *list = NULL;
+	char from_iso[TZ_ISO_MAX], to_iso[TZ_ISO_MAX], etag[72];
 	enum avail_state state;
 	int64_t from, to, age;
-	int status, why = 0;
+	int status, why = 0, first = 1;
+	/* Only a window fixed by both ends means the same thing later. */
+	int absolute = request_query(req, "from") != NULL &&
+	               request_query(req, "to") != NULL;
+	int known = absolute && memo != NULL && memo->query != NULL &&
+	            strcmp(memo->query, req->query) == 0;
+	struct buf *b = &res->body;
 	size_t i;
 
-	status = calread_window(req, res, tz_now(), &from, &to);
-	if (status != 0)
-		return status;
+	if (known) {
+		from = memo->from;
+		to = memo->to;
+	} else {
+		status = calread_window(req, res, tz_now(), &from, &to);
+		if (status != 0)
+			return status;
+	}
 	state = avail_get(app, req->request_id, from, to, &copy, &age, &why);
 	if (state == AVAIL_DOWN)
 		return gcal_respond_error(res, (enum gcal_result)why);
-	root = json_object_new_object();
-	list = json_object_new_array();
-	if (root == NULL || list == NULL ||
-	    jsonio_add_string(root, "timeZone", tz_name()) ||
-	    add_time(root, "from", from) || add_time(root, "to", to))
+	buf_reset(b);
+	if (known && copy->version != 0 && memo->version == copy->version) {
+		if (buf_append(b, memo->body, memo->len) != 0)
+			goto fail;
+		return send_cached(app, req, res, state, age, memo->etag);
+	}
+	if (tz_format_iso(from, from_iso, sizeof(from_iso)) != 0 ||
+	    tz_format_iso(to, to_iso, sizeof(to_iso)) != 0)
+		goto fail;
+	/* Written directly: every string here is a zone name or an ISO
+	 * time, neither of which needs escaping in JSON. */
+	if (buf_printf(b,
+	               "{\"timeZone\":\"%s\",\"from\":\"%s\",\"to\":\"%s\","
+	               "\"events\":[",
+	               tz_name(), from_iso, to_iso) != 0)
 		goto fail;
 	for (i = 0; i < copy->n; i++) {
 		const struct avail_event *e = &copy->events[i];
-		struct json_object *o;
 
 		if (e->start >= to)
 			break; /* sorted by start */
 		if (e->end <= from)
 			continue; /* touching an edge is not overlapping */
-		o = json_object_new_object();
-		if (o == NULL || add_time(o, "start", e->start) ||
-		    add_time(o, "end", e->end) ||
-		    jsonio_add_string(o, "status",
-		                      e->tentative ? "tentative"
-		                                   : "confirmed") ||
-		    json_object_array_add(list, o) != 0) {
-			json_object_put(o);
+		if (buf_printf(b,
+		               "%s{\"start\":\"%s\",\"end\":\"%s\","
+		               "\"status\":\"%s\"}",
+		               first ? "" : ",", e->start_iso, e->end_iso,
+		               e->tentative ? "tentative" : "confirmed") != 0)
 			goto fail;
-		}
+		first = 0;
 	}
-	if (jsonio_add(root, "events", list) != 0) {
-		list = NULL;
+	if (buf_puts(b, "]}\n") != 0)
 		goto fail;
-	}
-	status = send_cached(app, req, res, root, state, age);
-	json_object_put(root);
-	return status;
+	body_etag(b, etag, sizeof(etag));
+	if (absolute && memo != NULL && copy->version != 0)
+		remember(memo, req->query, copy->version, from, to, b, etag);
+	return send_cached(app, req, res, state, age, etag);
 fail:
-	json_object_put(list);
-	json_object_put(root);
 	return response_error(res, 500, "internal_error",
 	                      "The reply could not be built.");
 }

@@ -176,7 +176,7 @@ static enum gcal_result get_json(struct app *app, const struct gcal_auth *auth,
 	req.url = url;
 	req.headers = headers;
 	req.retry_if = rate_limited;
-	hr = http_perform(app->http, &req, &res, herr, sizeof(herr));
+	hr = app_http_perform(app, &req, &res, herr, sizeof(herr));
 	memset(header, 0, sizeof(header));
 	if (hr != HTTP_OK) {
 		snprintf(err, errlen, "Google Calendar: %s", herr);

@@ -200,7 +200,7 @@ static enum gtoken_result renew(struct app *app, const char *request_id,
 	req.body_len = form.len;
 	req.content_type = "application/x-www-form-urlencoded";
 	req.idempotent = 1; /* renewing twice does no harm */
-	hr = http_perform(app->http, &req, &res, err, sizeof(err));
+	hr = app_http_perform(app, &req, &res, err, sizeof(err));
 	if (hr != HTTP_OK) {
 		snprintf(msg, sizeof(msg), "token endpoint: %s",
 		         http_result_str(hr));

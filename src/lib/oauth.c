@@ -39,9 +39,18 @@ static int retry_page(struct response *res, int status, const char *title,
  * cannot be Secure: the browser would not send it back). */
 static int plain_localhost(const char *uri)
 {
-	return strncmp(uri, "http://127.0.0.1", 16) == 0 ||
-	       strncmp(uri, "http://localhost", 16) == 0 ||
-	       strncmp(uri, "http://[::1]", 12) == 0;
+	static const char *const hosts[] = {"http://127.0.0.1",
+	                                    "http://localhost", "http://[::1]"};
+	size_t i, n;
+
+	for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		n = strlen(hosts[i]);
+		/* The whole host: "localhost.example.com" is not local. */
+		if (strncmp(uri, hosts[i], n) == 0 &&
+		    (uri[n] == ':' || uri[n] == '/' || uri[n] == '\0'))
+			return 1;
+	}
+	return 0;
 }
 
 static int set_cookie(struct response *res, const char *redirect_uri,
@@ -331,7 +340,7 @@ static int exchange(struct app *app, struct request *req, struct response *res,
 	hreq.content_type = "application/x-www-form-urlencoded";
 	/* A code works once: never repeat a POST that may have arrived. */
 	hreq.idempotent = 0;
-	hr = http_perform(app->http, &hreq, &hres, err, sizeof(err));
+	hr = app_http_perform(app, &hreq, &hres, err, sizeof(err));
 	if (hr != HTTP_OK || hres.status >= 500) {
 		log_warn(req->request_id, "exchanging the OAuth code: %s",
 		         hr != HTTP_OK ? err
@@ -406,8 +415,7 @@ static int userinfo(struct app *app, struct request *req, const char *access,
 	hreq.method = HTTP_GET;
 	hreq.url = app->cfg.google_oauth_userinfo_url;
 	hreq.headers = headers;
-	if (http_perform(app->http, &hreq, &hres, err, sizeof(err)) !=
-	            HTTP_OK ||
+	if (app_http_perform(app, &hreq, &hres, err, sizeof(err)) != HTTP_OK ||
 	    hres.status != 200) {
 		log_warn(req->request_id, "Google's userinfo failed: %s",
 		         hres.status ? "HTTP error" : err);
