@@ -13,7 +13,7 @@ static const char *const slot_keys[] = {"date", "duration", NULL};
 static const struct app_route routes[] = {
         {"GET", "/api/health", NULL, 0, health_handle},
         {"GET", "/api/calendar", window_keys, 0, calread_availability},
-        {"GET", "/api/calendar/slots", slot_keys, 0, app_not_implemented},
+        {"GET", "/api/calendar/slots", slot_keys, 0, calread_slots},
         {"GET", "/api/calendar/events", window_keys, 1, calread_events},
         {"GET", "/api/bookings/{id}", NULL, 1, booking_get},
 };

@@ -3,10 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json_object.h>
 
 #include "avail.h"
+#include "db.h"
+#include "slots.h"
 #include "buf.h"
 #include "crypto.h"
 #include "gcal.h"
@@ -308,6 +311,179 @@ int calread_availability(struct app *app, struct request *req,
 		remember(memo, req->query, copy->version, from, to, b, etag);
 	return send_cached(app, req, res, state, age, etag);
 fail:
+	return response_error(res, 500, "internal_error",
+	                      "The reply could not be built.");
+}
+
+/* ---- free slots ---- */
+
+/* The date after y-m-d. */
+static void next_day(int *y, int *m, int *d)
+{
+	struct tm tm;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = *y - 1900;
+	tm.tm_mon = *m - 1;
+	tm.tm_mday = *d + 1;
+	tm.tm_hour = 12;
+	t = timegm(&tm);
+	gmtime_r(&t, &tm);
+	*y = tm.tm_year + 1900;
+	*m = tm.tm_mon + 1;
+	*d = tm.tm_mday;
+}
+
+/* Active bookings overlapping [from, to): appended to busy. -1 when the
+ * database failed. */
+static int booked(struct app *app, int64_t from, int64_t to,
+                  struct slots_busy **busy, size_t *n, size_t *cap)
+{
+	struct db_param p[2] = {db_int(to), db_int(from)};
+	struct db_rows rows;
+	size_t i;
+
+	if (db_query(
+	            app->db,
+	            "SELECT UNIX_TIMESTAMP(startAt), UNIX_TIMESTAMP(endAt) "
+	            "FROM bookings WHERE startAt < FROM_UNIXTIME(?) "
+	            "AND endAt > FROM_UNIXTIME(?) "
+	            "AND status NOT IN ('cancelled', 'failed') "
+	            "AND (status <> 'held' OR holdExpiresAt > UTC_TIMESTAMP())",
+	            p, 2, &rows) != DB_OK) {
+		db_rows_free(&rows);
+		return -1;
+	}
+	for (i = 0; i < rows.nrows; i++) {
+		if (*n == *cap) {
+			size_t ncap = *cap ? *cap * 2 : 32;
+			struct slots_busy *q =
+			        realloc(*busy, ncap * sizeof(*q));
+
+			if (q == NULL) {
+				db_rows_free(&rows);
+				return -1;
+			}
+			*busy = q;
+			*cap = ncap;
+		}
+		(*busy)[*n].start = strtoll(db_cell(&rows, i, 0), NULL, 10);
+		(*busy)[*n].end = strtoll(db_cell(&rows, i, 1), NULL, 10);
+		(*n)++;
+	}
+	db_rows_free(&rows);
+	return 0;
+}
+
+/* A whole number of minutes from 15 to 240, strictly. */
+static int parse_duration(const char *s, int *out)
+{
+	int v = 0;
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		if (s[i] < '0' || s[i] > '9' || i >= 3)
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (i == 0 || v < 15 || v > 240)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int calread_slots(struct app *app, struct request *req, struct response *res)
+{
+	const char *date = request_query(req, "date");
+	const char *dur = request_query(req, "duration");
+	struct slots_slot slots[SLOTS_MAX];
+	struct slots_busy *busy = NULL;
+	const struct avail_copy *copy;
+	enum avail_state state;
+	char s_iso[TZ_ISO_MAX], e_iso[TZ_ISO_MAX], etag[72];
+	int y, m, d, y2, m2, d2, duration = 60, why = 0, count, status;
+	int64_t day_start, day_end, age;
+	size_t i, n = 0, cap = 0;
+	struct buf *b = &res->body;
+
+	if (date == NULL || tz_parse_date(date, &y, &m, &d) != TZ_OK ||
+	    tz_day_start(y, m, d, &day_start) != TZ_OK)
+		return response_error(
+		        res, 400, "invalid_parameter",
+		        "date must be a date such as 2026-12-01.");
+	if (dur != NULL && parse_duration(dur, &duration) != 0)
+		return response_error(res, 400, "invalid_parameter",
+		                      "duration must be a whole number of "
+		                      "minutes from 15 to 240.");
+	y2 = y;
+	m2 = m;
+	d2 = d;
+	next_day(&y2, &m2, &d2);
+	if (tz_day_start(y2, m2, d2, &day_end) != TZ_OK)
+		return response_error(
+		        res, 400, "invalid_parameter",
+		        "date must be a date such as 2026-12-01.");
+	state = avail_get(app, req->request_id, day_start, day_end, &copy, &age,
+	                  &why);
+	if (state == AVAIL_DOWN)
+		return gcal_respond_error(res, (enum gcal_result)why);
+	/* Google's busy times of the day, then ours. */
+	for (i = 0; i < copy->n; i++) {
+		const struct avail_event *e = &copy->events[i];
+
+		if (e->start >= day_end)
+			break;
+		if (e->end <= day_start)
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 32;
+			struct slots_busy *q = realloc(busy, ncap * sizeof(*q));
+
+			if (q == NULL)
+				goto fail;
+			busy = q;
+			cap = ncap;
+		}
+		busy[n].start = e->start;
+		busy[n].end = e->end;
+		n++;
+	}
+	if (booked(app, day_start, day_end, &busy, &n, &cap) != 0) {
+		log_warn(req->request_id, "reading bookings: %s",
+		         db_error(app->db));
+		free(busy);
+		return response_error(res, 503, "database_unavailable",
+		                      "The database is not answering; try "
+		                      "again in a minute.");
+	}
+	count = slots_compute(&app->cfg.hours, y, m, d, duration, busy, n,
+	                      tz_now() + app->cfg.booking_min_notice_min * 60,
+	                      slots, SLOTS_MAX);
+	free(busy);
+	busy = NULL;
+	if (count < 0)
+		goto fail;
+	buf_reset(b);
+	if (buf_printf(b,
+	               "{\"date\":\"%04d-%02d-%02d\",\"timeZone\":\"%s\","
+	               "\"duration\":%d,\"slots\":[",
+	               y, m, d, tz_name(), duration) != 0)
+		goto fail;
+	for (i = 0; i < (size_t)count; i++) {
+		if (tz_format_iso(slots[i].start, s_iso, sizeof(s_iso)) != 0 ||
+		    tz_format_iso(slots[i].end, e_iso, sizeof(e_iso)) != 0 ||
+		    buf_printf(b, "%s{\"start\":\"%s\",\"end\":\"%s\"}",
+		               i ? "," : "", s_iso, e_iso) != 0)
+			goto fail;
+	}
+	if (buf_puts(b, "]}\n") != 0)
+		goto fail;
+	body_etag(b, etag, sizeof(etag));
+	status = send_cached(app, req, res, state, age, etag);
+	return status;
+fail:
+	free(busy);
 	return response_error(res, 500, "internal_error",
 	                      "The reply could not be built.");
 }

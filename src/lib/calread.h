@@ -38,4 +38,12 @@ int calread_events(struct app *app, struct request *req, struct response *res);
 int calread_availability(struct app *app, struct request *req,
                          struct response *res);
 
+/*
+ * GET /api/calendar/slots?date=&duration= (public): free class slots on a
+ * local date: BOOKING_HOURS cut into slots on the hour and the half hour,
+ * minus Google's busy times, active bookings and live holds, and anything
+ * sooner than BOOKING_MIN_NOTICE_MIN; 503 when busy times are not known.
+ */
+int calread_slots(struct app *app, struct request *req, struct response *res);
+
 #endif

@@ -189,6 +189,8 @@ int config_load(struct config *cfg, unsigned need, char *err, size_t errlen)
 	}
 	c.booking_hours =
 	        env_or("BOOKING_HOURS", "mon-fri 09:00-21:00; sat 09:00-13:00");
+	if (hours_parse(c.booking_hours, &c.hours, err, errlen) != 0)
+		return -1;
 	if (number_var(&c.booking_min_notice_min, "BOOKING_MIN_NOTICE_MIN", 120,
 	               0, 525600, err, errlen) ||
 	    number_var(&c.booking_hold_min, "BOOKING_HOLD_MIN", 15, 1, 1440,

@@ -13,6 +13,8 @@
 
 #include <stddef.h>
 
+#include "hours.h"
+
 /* What a program needs; or'ed together for config_load(). */
 enum config_need {
 	CONFIG_DB = 1 << 0,     /* DATABASE_URL */
@@ -40,6 +42,7 @@ struct config {
 
 	const char *time_zone;
 	const char *booking_hours;
+	struct hours hours; /* BOOKING_HOURS, parsed */
 	long booking_min_notice_min;
 	long booking_hold_min;
 	long calendar_cache_ttl_s;
