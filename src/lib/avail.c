@@ -511,12 +511,10 @@ static enum avail_state direct(struct app *app, const char *request_id,
 	for (i = 0; i < n; i++) {
 		struct json_object *it = json_object_array_get_idx(ev.items, i);
 		const char *status = jsonio_string(it, "status");
-		const char *transp = jsonio_string(it, "transparency");
 		int64_t s, e;
 		int all_day;
 
-		if ((status && strcmp(status, "cancelled") == 0) ||
-		    (transp && strcmp(transp, "transparent") == 0) ||
+		if (!gevent_blocks_time(it) ||
 		    gevent_span(it, &s, &e, &all_day) != 0 || e <= s)
 			continue;
 		if (push(c, &cap, s, e,

@@ -74,6 +74,15 @@ const char *gevent_meet_link(struct json_object *ev)
 	return NULL;
 }
 
+int gevent_blocks_time(struct json_object *ev)
+{
+	const char *status = jsonio_string(ev, "status");
+	const char *transp = jsonio_string(ev, "transparency");
+
+	return !(status != NULL && strcmp(status, "cancelled") == 0) &&
+	       !(transp != NULL && strcmp(transp, "transparent") == 0);
+}
+
 const char *gevent_booking_id(struct json_object *ev)
 {
 	struct json_object *props, *priv;

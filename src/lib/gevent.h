@@ -25,6 +25,10 @@ int gevent_span(struct json_object *ev, int64_t *start, int64_t *end,
  */
 const char *gevent_meet_link(struct json_object *ev);
 
+/* Whether ev takes time on the calendar: not cancelled and not
+ * "transparent" (shown as free). */
+int gevent_blocks_time(struct json_object *ev);
+
 /* extendedProperties.private.bookingId, or NULL. */
 const char *gevent_booking_id(struct json_object *ev);
 

@@ -140,6 +140,32 @@ TEST(booking_id_from_private_properties)
 	CHECK(gevent_booking_id(NULL) == NULL);
 }
 
+TEST(only_events_that_take_time_block)
+{
+	static const struct {
+		const char *json;
+		int blocks;
+	} cases[] = {
+	        {"{}", 1},
+	        {"{\"status\":\"confirmed\"}", 1},
+	        {"{\"status\":\"tentative\"}", 1},
+	        {"{\"status\":\"cancelled\"}", 0},
+	        {"{\"transparency\":\"opaque\"}", 1},
+	        {"{\"transparency\":\"transparent\"}", 0},
+	        {"{\"status\":\"confirmed\",\"transparency\":\"transparent\"}",
+	         0},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct json_object *e = ev(cases[i].json);
+		int got = gevent_blocks_time(e);
+
+		json_object_put(e);
+		CHECK_INT(got, cases[i].blocks);
+	}
+}
+
 int main(void)
 {
 	RUN(timed_event_keeps_its_instants);
@@ -148,5 +174,6 @@ int main(void)
 	RUN(unreadable_times_are_refused);
 	RUN(meet_link_from_every_shape);
 	RUN(booking_id_from_private_properties);
+	RUN(only_events_that_take_time_block);
 	return CHECK_DONE();
 }
