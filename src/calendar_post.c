@@ -3,12 +3,13 @@
  * cancellations. Routes only; the work is in the library.
  */
 #include "app.h"
+#include "booksvc.h"
 
 static const struct app_route routes[] = {
-        {"POST", "/api/calendar", NULL, 1, app_not_implemented},
-        {"POST", "/api/calendar/holds", NULL, 1, app_not_implemented},
-        {"PATCH", "/api/calendar/{id}", NULL, 1, app_not_implemented},
-        {"DELETE", "/api/calendar/{id}", NULL, 1, app_not_implemented},
+        {"POST", "/api/calendar", NULL, 1, booksvc_create},
+        {"POST", "/api/calendar/holds", NULL, 1, booksvc_hold},
+        {"PATCH", "/api/calendar/{id}", NULL, 1, booksvc_reschedule},
+        {"DELETE", "/api/calendar/{id}", NULL, 1, booksvc_cancel},
 };
 
 int main(void)

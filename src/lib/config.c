@@ -191,6 +191,15 @@ int config_load(struct config *cfg, unsigned need, char *err, size_t errlen)
 	        env_or("BOOKING_HOURS", "mon-fri 09:00-21:00; sat 09:00-13:00");
 	if (hours_parse(c.booking_hours, &c.hours, err, errlen) != 0)
 		return -1;
+	c.booking_send_updates = env_or("BOOKING_SEND_UPDATES", "all");
+	if (strcmp(c.booking_send_updates, "all") != 0 &&
+	    strcmp(c.booking_send_updates, "externalOnly") != 0 &&
+	    strcmp(c.booking_send_updates, "none") != 0) {
+		snprintf(err, errlen,
+		         "BOOKING_SEND_UPDATES must be all, externalOnly or "
+		         "none");
+		return -1;
+	}
 	if (number_var(&c.booking_min_notice_min, "BOOKING_MIN_NOTICE_MIN", 120,
 	               0, 525600, err, errlen) ||
 	    number_var(&c.booking_hold_min, "BOOKING_HOLD_MIN", 15, 1, 1440,

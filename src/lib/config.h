@@ -45,6 +45,7 @@ struct config {
 	struct hours hours; /* BOOKING_HOURS, parsed */
 	long booking_min_notice_min;
 	long booking_hold_min;
+	const char *booking_send_updates; /* all | externalOnly | none */
 	long calendar_cache_ttl_s;
 	long calendar_max_stale_s;
 	long mp_signature_tolerance_s;

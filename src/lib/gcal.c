@@ -153,10 +153,14 @@ static int add_time(struct buf *b, const char *name, int64_t t)
 	return tz_format_utc(t, s, sizeof(s)) == 0 ? add_param(b, name, s) : -1;
 }
 
-/* One page: GET url, the parsed answer in *out. */
-static enum gcal_result get_json(struct app *app, const struct gcal_auth *auth,
-                                 const char *url, struct json_object **out,
-                                 char *err, size_t errlen)
+/*
+ * One call: method on url with an optional JSON body; a 2xx answer's JSON
+ * in *out (NULL for an empty answer, e.g. a delete's 204).
+ */
+static enum gcal_result call(struct app *app, const struct gcal_auth *auth,
+                             enum http_method method, const char *url,
+                             const char *body, int idempotent,
+                             struct json_object **out, char *err, size_t errlen)
 {
 	char header[4200], herr[LIMIT_ERROR_MESSAGE];
 	const char *headers[2] = {header, NULL};
@@ -165,6 +169,7 @@ static enum gcal_result get_json(struct app *app, const struct gcal_auth *auth,
 	enum gcal_result r;
 	enum http_result hr;
 
+	*out = NULL;
 	if (auth->bearer != NULL)
 		snprintf(header, sizeof(header), "Authorization: Bearer %s",
 		         auth->bearer);
@@ -172,20 +177,30 @@ static enum gcal_result get_json(struct app *app, const struct gcal_auth *auth,
 		snprintf(header, sizeof(header), "X-Goog-Api-Key: %s",
 		         auth->api_key ? auth->api_key : "");
 	memset(&req, 0, sizeof(req));
-	req.method = HTTP_GET;
+	req.method = method;
 	req.url = url;
 	req.headers = headers;
 	req.retry_if = rate_limited;
+	req.idempotent = idempotent;
+	if (body != NULL) {
+		req.body = body;
+		req.body_len = strlen(body);
+		req.content_type = "application/json";
+	}
 	hr = app_http_perform(app, &req, &res, herr, sizeof(herr));
 	memset(header, 0, sizeof(header));
 	if (hr != HTTP_OK) {
 		snprintf(err, errlen, "Google Calendar: %s", herr);
 		return http_failure(hr);
 	}
-	if (res.status != 200) {
+	if (res.status < 200 || res.status > 299) {
 		r = classify(&res, err, errlen);
 		http_response_free(&res);
 		return r;
+	}
+	if (res.body_len == 0) {
+		http_response_free(&res);
+		return GCAL_OK;
 	}
 	*out = jsonio_parse(res.body, res.body_len, 32, herr, sizeof(herr));
 	http_response_free(&res);
@@ -196,6 +211,21 @@ static enum gcal_result get_json(struct app *app, const struct gcal_auth *auth,
 		return GCAL_UNAVAILABLE;
 	}
 	return GCAL_OK;
+}
+
+/* One page: GET url, the parsed answer in *out. */
+static enum gcal_result get_json(struct app *app, const struct gcal_auth *auth,
+                                 const char *url, struct json_object **out,
+                                 char *err, size_t errlen)
+{
+	enum gcal_result r =
+	        call(app, auth, HTTP_GET, url, NULL, 1, out, err, errlen);
+
+	if (r == GCAL_OK && *out == NULL) {
+		snprintf(err, errlen, "Google Calendar's answer is empty");
+		return GCAL_UNAVAILABLE;
+	}
+	return r;
 }
 
 enum gcal_result gcal_events_list(struct app *app, const struct gcal_auth *auth,
@@ -322,4 +352,144 @@ enum gcal_result gcal_admin_events_list(struct app *app, const char *request_id,
 		gtoken_clear(&tok);
 	}
 	return r;
+}
+
+/*
+ * method on the admin's behalf, renewing the token once on a 401. url is
+ * the events collection's URL plus what follows it.
+ */
+static enum gcal_result admin_call(struct app *app, const char *request_id,
+                                   enum http_method method, const char *url,
+                                   const char *body, struct json_object **out,
+                                   char *err, size_t errlen)
+{
+	enum gcal_result r = GCAL_UNAUTHORIZED;
+	int attempt;
+
+	for (attempt = 0; attempt < 2 && r == GCAL_UNAUTHORIZED; attempt++) {
+		struct gtoken tok = {NULL, 0};
+		struct gcal_auth auth = {NULL, NULL};
+
+		switch (gtoken_get(app, request_id, &tok)) {
+		case GTOKEN_OK:
+			break;
+		case GTOKEN_NOT_CONNECTED:
+			snprintf(err, errlen, "the calendar is not connected");
+			return GCAL_NOT_CONNECTED;
+		case GTOKEN_DB_DOWN:
+			snprintf(err, errlen, "the database is unavailable");
+			return GCAL_DB_DOWN;
+		case GTOKEN_UPSTREAM:
+			snprintf(err, errlen,
+			         "Google's token endpoint is unavailable");
+			return GCAL_UNAVAILABLE;
+		}
+		auth.bearer = tok.access;
+		/* Inserts carry a client-chosen id and patches set values:
+		 * both are safe to repeat. */
+		r = call(app, &auth, method, url, body, 1, out, err, errlen);
+		if (r == GCAL_UNAUTHORIZED) {
+			log_warn(request_id, "Google refused the access token; "
+			                     "renewing it");
+			gtoken_refused(app, &tok);
+		}
+		gtoken_clear(&tok);
+	}
+	return r;
+}
+
+/* The URL of the calendar's events, then "/id" when id, then the query. */
+static int event_url(struct app *app, struct buf *url, const char *event_id,
+                     const char *query)
+{
+	char *cal = http_urlencode(app->cfg.google_calendar_id);
+	char *ev = event_id ? http_urlencode(event_id) : NULL;
+	int rc;
+
+	rc = (cal == NULL || (event_id != NULL && ev == NULL))
+	             ? -1
+	             : buf_printf(url,
+	                          "%s/calendar/v3/calendars/%s/events%s%s%s",
+	                          app->cfg.google_api_base, cal, ev ? "/" : "",
+	                          ev ? ev : "", query ? query : "");
+	free(cal);
+	free(ev);
+	return rc;
+}
+
+static enum gcal_result
+event_call(struct app *app, const char *request_id, enum http_method method,
+           const char *event_id, const char *query, struct json_object *body,
+           struct json_object **out, char *err, size_t errlen)
+{
+	struct json_object *ignored = NULL;
+	enum gcal_result r;
+	struct buf url;
+
+	buf_init(&url, 8192);
+	if (event_url(app, &url, event_id, query) != 0) {
+		buf_free(&url);
+		snprintf(err, errlen, "out of memory");
+		return GCAL_UNAVAILABLE;
+	}
+	r = admin_call(
+	        app, request_id, method, buf_str(&url),
+	        body ? json_object_to_json_string_ext(
+	                       body, JSON_C_TO_STRING_PLAIN |
+	                                     JSON_C_TO_STRING_NOSLASHESCAPE)
+	             : NULL,
+	        out ? out : &ignored, err, errlen);
+	json_object_put(ignored);
+	buf_free(&url);
+	return r;
+}
+
+enum gcal_result gcal_event_insert(struct app *app, const char *request_id,
+                                   struct json_object *event,
+                                   const char *send_updates,
+                                   struct json_object **out, char *err,
+                                   size_t errlen)
+{
+	char query[128];
+
+	snprintf(query, sizeof(query),
+	         "?conferenceDataVersion=1&sendUpdates=%s", send_updates);
+	return event_call(app, request_id, HTTP_POST, NULL, query, event, out,
+	                  err, errlen);
+}
+
+enum gcal_result gcal_event_get(struct app *app, const char *request_id,
+                                const char *event_id, struct json_object **out,
+                                char *err, size_t errlen)
+{
+	return event_call(app, request_id, HTTP_GET, event_id, NULL, NULL, out,
+	                  err, errlen);
+}
+
+enum gcal_result
+gcal_event_patch(struct app *app, const char *request_id, const char *event_id,
+                 struct json_object *changes, const char *send_updates,
+                 struct json_object **out, char *err, size_t errlen)
+{
+	char query[128];
+
+	snprintf(query, sizeof(query),
+	         "?conferenceDataVersion=1&sendUpdates=%s", send_updates);
+	return event_call(app, request_id, HTTP_PATCH, event_id, query, changes,
+	                  out, err, errlen);
+}
+
+enum gcal_result gcal_event_delete(struct app *app, const char *request_id,
+                                   const char *event_id,
+                                   const char *send_updates, char *err,
+                                   size_t errlen)
+{
+	char query[64];
+	enum gcal_result r;
+
+	snprintf(query, sizeof(query), "?sendUpdates=%s", send_updates);
+	r = event_call(app, request_id, HTTP_DELETE, event_id, query, NULL,
+	               NULL, err, errlen);
+	/* Already deleted (410) or never there (404): done either way. */
+	return r == GCAL_GONE || r == GCAL_NOT_FOUND ? GCAL_OK : r;
 }

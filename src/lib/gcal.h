@@ -74,6 +74,38 @@ gcal_admin_events_list(struct app *app, const char *request_id,
                        struct gcal_events *out, char *err, size_t errlen)
         __attribute__((warn_unused_result));
 
+/*
+ * events.insert of event (a new JSON object, borrowed) with the admin's
+ * token, conferenceDataVersion=1 and sendUpdates; the created event in *out
+ * (a new object the caller puts). GCAL_CONFLICT when its id exists.
+ */
+enum gcal_result
+gcal_event_insert(struct app *app, const char *request_id,
+                  struct json_object *event, const char *send_updates,
+                  struct json_object **out, char *err, size_t errlen)
+        __attribute__((warn_unused_result));
+
+/* events.get of event_id with the admin's token; *out as above. */
+enum gcal_result gcal_event_get(struct app *app, const char *request_id,
+                                const char *event_id, struct json_object **out,
+                                char *err, size_t errlen)
+        __attribute__((warn_unused_result));
+
+/* events.patch of event_id with changes (borrowed), conferenceDataVersion=1
+ * and sendUpdates; the event in *out (may be NULL: not wanted). */
+enum gcal_result
+gcal_event_patch(struct app *app, const char *request_id, const char *event_id,
+                 struct json_object *changes, const char *send_updates,
+                 struct json_object **out, char *err, size_t errlen)
+        __attribute__((warn_unused_result));
+
+/* events.delete of event_id; an event already deleted (410) or not found
+ * (404) counts as done. */
+enum gcal_result
+gcal_event_delete(struct app *app, const char *request_id, const char *event_id,
+                  const char *send_updates, char *err, size_t errlen)
+        __attribute__((warn_unused_result));
+
 /* A short English name of r. */
 const char *gcal_result_str(enum gcal_result r);
 

@@ -104,6 +104,15 @@ void log_warn(const char *request_id, const char *fmt, ...)
 	va_end(ap);
 }
 
+void log_info(const char *request_id, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(request_id, "info", fmt, ap);
+	va_end(ap);
+}
+
 void log_fatal(const char *fmt, ...)
 {
 	va_list ap;

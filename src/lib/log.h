@@ -24,6 +24,11 @@ void log_request(const char *request_id, const char *method, const char *path,
 void log_warn(const char *request_id, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 
+/* A notable event for the operator (a booking recorded, a calendar
+ * connected). request_id may be NULL. */
+void log_info(const char *request_id, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+
 /* A start-up or fatal message, without a request. */
 void log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -551,7 +551,7 @@ int oauth_callback(struct app *app, struct request *req, struct response *res)
 		                    "minuto y volvé a intentarlo.");
 		goto out;
 	}
-	log_warn(req->request_id, "Google Calendar connected");
+	log_info(req->request_id, "Google Calendar connected");
 	status =
 	        response_page(res, 200, "¡Listo! El calendario quedó conectado",
 	                      "Las clases que se reserven se van a agendar "
