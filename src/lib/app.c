@@ -37,8 +37,8 @@ static const struct {
 };
 
 /*
- * Whether path matches pattern; a "{id}" segment matches one segment of
- * 1-64 characters from [A-Za-z0-9_-], copied into param when given.
+ * Whether path matches pattern; a "{id}" matches any one segment of 1-128
+ * characters, copied into param when it fits (else param is "").
  */
 static int path_match(const char *pattern, const char *path, char *param,
                       size_t paramlen)
@@ -52,17 +52,20 @@ static int path_match(const char *pattern, const char *path, char *param,
 	if (strncmp(pattern, path, pre) != 0)
 		return 0;
 	path += pre;
+	/* Any one segment (request_init allowed only printable ASCII): the
+	 * handler decides whether it is an id, and answers its own 404. */
 	for (n = 0; path[n] && path[n] != '/'; n++)
-		if (n >= 64 || !((path[n] >= 'a' && path[n] <= 'z') ||
-		                 (path[n] >= 'A' && path[n] <= 'Z') ||
-		                 (path[n] >= '0' && path[n] <= '9') ||
-		                 path[n] == '_' || path[n] == '-'))
+		if (n >= 128)
 			return 0;
 	if (n == 0 || strcmp(path + n, brace + 4) != 0)
 		return 0;
-	if (param != NULL && paramlen > n) {
-		memcpy(param, path, n);
-		param[n] = '\0';
+	if (param != NULL && paramlen > 0) {
+		if (paramlen > n) {
+			memcpy(param, path, n);
+			param[n] = '\0';
+		} else {
+			param[0] = '\0'; /* too long to be an id */
+		}
 	}
 	return 1;
 }

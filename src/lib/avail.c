@@ -118,8 +118,39 @@ struct sync_row {
 	int64_t horizon_start, horizon_end;
 	int has_token;
 	int refreshing; /* another process holds the lease */
+	int failed;     /* the last try failed and is not yet a TTL old */
+	int error;      /* then why, as an enum gcal_result */
 	int64_t now;    /* the database's clock */
 };
+
+/* How a failed refresh is remembered, and read back. */
+static const char *kind_of(enum gcal_result r)
+{
+	switch (r) {
+	case GCAL_NOT_CONNECTED:
+		return "not_connected";
+	case GCAL_TIMEOUT:
+		return "timeout";
+	case GCAL_DB_DOWN:
+		return "database";
+	default:
+		break;
+	}
+	return "unavailable";
+}
+
+static int error_of(const char *kind)
+{
+	if (kind == NULL)
+		return (int)GCAL_UNAVAILABLE;
+	if (strcmp(kind, "not_connected") == 0)
+		return (int)GCAL_NOT_CONNECTED;
+	if (strcmp(kind, "timeout") == 0)
+		return (int)GCAL_TIMEOUT;
+	if (strcmp(kind, "database") == 0)
+		return (int)GCAL_DB_DOWN;
+	return (int)GCAL_UNAVAILABLE;
+}
 
 static int read_sync(struct app *app, struct sync_row *s)
 {
@@ -134,8 +165,10 @@ static int read_sync(struct app *app, struct sync_row *s)
 	             "COALESCE(UNIX_TIMESTAMP(horizonEnd), 0), "
 	             "syncToken IS NOT NULL, "
 	             "COALESCE(refreshingUntil > UTC_TIMESTAMP(), 0), "
-	             "UNIX_TIMESTAMP(UTC_TIMESTAMP()) "
-	             "FROM calendar_sync WHERE calendarId = ?",
+	             "UNIX_TIMESTAMP(UTC_TIMESTAMP()), "
+	             "COALESCE(lastErrorAt >= lastAttemptAt AND (lastSuccessAt "
+	             "IS NULL OR lastErrorAt > lastSuccessAt), 0), "
+	             "lastErrorKind FROM calendar_sync WHERE calendarId = ?",
 	             &p, 1, &rows) != DB_OK) {
 		db_rows_free(&rows);
 		return -1;
@@ -149,6 +182,8 @@ static int read_sync(struct app *app, struct sync_row *s)
 		s->has_token = to_ll(db_cell(&rows, 0, 4)) == 1;
 		s->refreshing = to_ll(db_cell(&rows, 0, 5)) == 1;
 		s->now = to_ll(db_cell(&rows, 0, 6));
+		s->failed = to_ll(db_cell(&rows, 0, 7)) == 1;
+		s->error = error_of(db_cell(&rows, 0, 8));
 	} else {
 		s->now = tz_now();
 	}
@@ -367,16 +402,16 @@ fail:
 }
 
 static void record_error(struct app *app, const char *request_id,
-                         const char *error)
+                         const char *error, enum gcal_result r)
 {
-	struct db_param p[2] = {db_text(error),
+	struct db_param p[3] = {db_text(error), db_text(kind_of(r)),
 	                        db_text(app->cfg.google_calendar_id)};
 
 	if (db_exec(app->db,
 	            "UPDATE calendar_sync SET lastErrorAt = UTC_TIMESTAMP(), "
-	            "lastError = LEFT(?, 500), refreshingUntil = NULL "
-	            "WHERE calendarId = ?",
-	            p, 2, NULL) != DB_OK)
+	            "lastError = LEFT(?, 500), lastErrorKind = ?, "
+	            "refreshingUntil = NULL WHERE calendarId = ?",
+	            p, 3, NULL) != DB_OK)
 		log_warn(request_id, "recording the refresh error: %s",
 		         db_error(app->db));
 }
@@ -429,7 +464,7 @@ static enum gcal_result refresh(struct app *app, const char *request_id,
 	}
 	if (r != GCAL_OK) {
 		log_warn(request_id, "refreshing availability: %s", err);
-		record_error(app, request_id, err);
+		record_error(app, request_id, err, r);
 		return r;
 	}
 	dr = apply(app, &ev, full, hstart, hend);
@@ -438,8 +473,8 @@ static enum gcal_result refresh(struct app *app, const char *request_id,
 		log_warn(request_id, "storing availability: %s",
 		         db_error(app->db));
 		record_error(app, request_id,
-		             "the database refused the "
-		             "refreshed events");
+		             "the database refused the refreshed events",
+		             GCAL_DB_DOWN);
 		return GCAL_DB_DOWN;
 	}
 	return GCAL_OK;
@@ -568,30 +603,38 @@ enum avail_state avail_get(struct app *app, const char *request_id,
 		if (lease == 1) {
 			enum gcal_result r = refresh(app, request_id, &s);
 
-			if (read_sync(app, &s) != 0)
-				goto db_down;
 			if (r == GCAL_OK) {
+				if (read_sync(app, &s) != 0)
+					goto db_down;
 				state = AVAIL_MISS;
 				break;
 			}
 			*why = (int)r;
 		}
+		/* Not ours to refresh (or it failed): see what the others
+		 * have done meanwhile. */
+		if (read_sync(app, &s) != 0)
+			goto db_down;
+		if (s.last_success != 0 && s.now - s.last_success < ttl)
+			break;
 		if (s.last_success != 0) {
-			/* Someone refreshes, or the last try failed: the
-			 * copy we have may still be served. */
+			/* The copy we have may still be served. */
 			if (s.now - s.last_success >
 			    app->cfg.calendar_max_stale_s) {
 				if (lease != 1)
-					*why = (int)GCAL_UNAVAILABLE;
+					*why = s.failed ? s.error
+					                : (int)GCAL_UNAVAILABLE;
 				return AVAIL_DOWN;
 			}
 			state = AVAIL_STALE;
 			break;
 		}
-		/* Never refreshed yet: wait for the process that is on it. */
+		/* Never refreshed yet: wait for the process that is on it;
+		 * when the last try failed, say why. */
 		if (lease == 1 || !s.refreshing || waited >= AVAIL_WAIT_MS) {
 			if (lease != 1)
-				*why = (int)GCAL_UNAVAILABLE;
+				*why = s.failed ? s.error
+				                : (int)GCAL_UNAVAILABLE;
 			return AVAIL_DOWN;
 		}
 		sleep_ms(100);

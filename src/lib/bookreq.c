@@ -146,6 +146,11 @@ static int start_field(struct json_object *body, int64_t now, long notice_min,
 		         notice_min);
 		return fail(field, fieldlen, "start", msg, msglen, text);
 	}
+	/* The longest class from t must end at a time the event can carry
+	 * (tz_format_iso stops at local year 9999). */
+	if (tz_format_iso(t + BOOKREQ_MAX_DURATION * 60, text, sizeof(text)))
+		return fail(field, fieldlen, "start", msg, msglen,
+		            "start is too far in the future.");
 	*out = t;
 	return 0;
 }

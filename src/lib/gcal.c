@@ -253,7 +253,8 @@ enum gcal_result gcal_events_list(struct app *app, const struct gcal_auth *auth,
 		buf_reset(&url);
 		if (buf_printf(&url, "%s/calendar/v3/calendars/%s/events",
 		               app->cfg.google_api_base, cal) ||
-		    add_param(&url, "maxResults", "2500") ||
+		    add_param(&url, "maxResults", GCAL_PAGE_SIZE) ||
+		    add_param(&url, "prettyPrint", "false") ||
 		    (q->single_events &&
 		     add_param(&url, "singleEvents", "true")) ||
 		    (q->order_by_start &&

@@ -116,6 +116,9 @@ const char *gcal_result_str(enum gcal_result r);
  */
 int gcal_respond_error(struct response *res, enum gcal_result r);
 
-#define GCAL_MAX_PAGES 40
+/* Pages of events.list: Google's default size keeps each answer well under
+ * the HTTP client's cap even for events with long descriptions. */
+#define GCAL_PAGE_SIZE "250"
+#define GCAL_MAX_PAGES 400
 
 #endif

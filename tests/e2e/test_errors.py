@@ -59,7 +59,7 @@ class Errors(unittest.TestCase):
 
     def test_unknown_paths_are_404(self):
         for path in ["/api/nowhere", "/api/calendar/a/b", "/api/healthz",
-                     "/api/calendar/" + "a" * 65, "/api/bookings/"]:
+                     "/api/calendar/" + "a" * 129, "/api/bookings/"]:
             with self.subTest(path=path):
                 self.assertError(stack().get(path), 404, "not_found")
 
