@@ -19,12 +19,18 @@ static size_t utf8_chars(const char *s)
 	return n;
 }
 
-/* Whether s has no control characters (C0, DEL). */
+/* Whether s has no control characters (C0, DEL, and C1: U+0080-U+009F,
+ * which UTF-8 writes as 0xc2 0x80-0x9f). */
 static int printable(const char *s)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f ||
+		    (c == 0xc2 && (unsigned char)s[1] >= 0x80 &&
+		     (unsigned char)s[1] <= 0x9f))
 			return 0;
+	}
 	return 1;
 }
 
@@ -229,6 +235,10 @@ int bookreq_parse(struct json_object *body, int64_t now, long notice_min,
 {
 	struct bookreq b;
 
+	if (!json_object_is_type(body, json_type_object))
+		return fail(field, fieldlen, "body", msg, msglen,
+		            "The body must be a JSON object.");
+
 	memset(&b, 0, sizeof(b));
 	b.duration_min = BOOKREQ_DEFAULT_DURATION;
 	b.participants = 1;
@@ -280,6 +290,9 @@ int bookreq_parse_patch(struct json_object *body, int64_t now, long notice_min,
 	int64_t s = *start;
 	int d = *duration_min;
 
+	if (!json_object_is_type(body, json_type_object))
+		return fail(field, fieldlen, "body", msg, msglen,
+		            "The body must be a JSON object.");
 	if (refuse_unknown(body, fields, field, fieldlen, msg, msglen))
 		return -1;
 	if (!json_object_object_get_ex(body, "start", &v) &&
