@@ -377,47 +377,153 @@ static int google_busy(struct app *app, struct request *req,
 	return busy;
 }
 
+enum db_result booksvc_lock_slots(struct app *app)
+{
+	struct db_rows rows;
+	enum db_result r;
+
+	r = db_query(app->db,
+	             "SELECT name FROM booking_locks WHERE name = 'slots' "
+	             "FOR UPDATE",
+	             NULL, 0, &rows);
+	db_rows_free(&rows);
+	return r;
+}
+
+int booksvc_slot_taken(struct app *app, int64_t start, int64_t end,
+                       const char *own_id)
+{
+	struct db_param p[3] = {db_int(end), db_int(start),
+	                        db_text(own_id ? own_id : "")};
+	struct db_rows rows;
+	int taken;
+
+	if (db_query(app->db,
+	             "SELECT id FROM bookings WHERE startAt < FROM_UNIXTIME(?) "
+	             "AND endAt > FROM_UNIXTIME(?) AND id <> ? AND " ACTIVE
+	             " LIMIT 1",
+	             p, 3, &rows) != DB_OK) {
+		db_rows_free(&rows);
+		return -1;
+	}
+	taken = rows.nrows > 0;
+	db_rows_free(&rows);
+	return taken;
+}
+
+enum db_result booksvc_insert_row(struct app *app, const char *id,
+                                  const struct bookreq *b,
+                                  const struct booksvc_row *r)
+{
+	char s_db[24], e_db[24];
+	int64_t end = b->start + (int64_t)b->duration_min * 60;
+
+	if (tz_format_db(b->start, s_db, sizeof(s_db)) != 0 ||
+	    tz_format_db(end, e_db, sizeof(e_db)) != 0)
+		return DB_ERROR;
+	{
+		struct db_param p[16] = {
+		        db_text(id),
+		        db_text(r->status),
+		        db_text(s_db),
+		        db_text(e_db),
+		        db_text(tz_name()),
+		        db_text(b->class_type),
+		        db_int(b->participants),
+		        db_text(b->email),
+		        db_text(b->name[0] ? b->name : NULL),
+		        db_text(b->notes[0] ? b->notes : NULL),
+		        db_text(r->idem_key),
+		        db_text(r->idem_key ? r->idem_hash : NULL),
+		        db_text(r->payment_id),
+		        db_text(r->last_error),
+		        db_int(r->hold_min > 0),
+		        db_int(r->hold_min),
+		};
+
+		return db_exec(
+		        app->db,
+		        "INSERT INTO bookings (id, status, startAt, endAt, "
+		        "timeZone, classType, participants, studentEmail, "
+		        "studentName, notes, idempotencyKey, idempotencyHash, "
+		        "paymentId, lastError, holdExpiresAt) VALUES (?, ?, ?, "
+		        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, LEFT(?, 500), IF(? = 1, "
+		        "UTC_TIMESTAMP() + INTERVAL ? MINUTE, NULL))",
+		        p, 16, NULL);
+	}
+}
+
+/* What a locked write does once the slot is known to be free. */
+struct write_step {
+	const char *sql; /* a statement with params, or NULL */
+	const struct db_param *params;
+	size_t n;
+	const char *id; /* or: insert this booking */
+	const struct bookreq *b;
+	const struct booksvc_row *row;
+};
+
+/* Under the lock: whether a booking already carries this key (another
+ * request with it got there first: it is a replay, not a conflict). */
+static int key_taken(struct app *app, const struct write_step *step)
+{
+	struct db_param p;
+	struct db_rows rows;
+	int taken;
+
+	if (step->row == NULL || step->row->idem_key == NULL)
+		return 0;
+	p = db_text(step->row->idem_key);
+	if (db_query(app->db,
+	             "SELECT id FROM bookings WHERE idempotencyKey = ?", &p, 1,
+	             &rows) != DB_OK) {
+		db_rows_free(&rows);
+		return -1;
+	}
+	taken = rows.nrows > 0;
+	db_rows_free(&rows);
+	return taken;
+}
+
 /*
- * Inside the slot lock: whether [start, end) is free of active bookings
- * (other than own_id), then run the statement `then` with its params.
- * 0 done, 1 taken, 2 a duplicate key, -1 database error.
+ * In one transaction under the slot lock: whether [start, end) is free of
+ * active bookings (other than own_id), then the step. 0 done, 1 taken, 2 a
+ * duplicate key, -1 database error. Deadlocks are tried again.
  */
 static int locked_write(struct app *app, int64_t start, int64_t end,
-                        const char *own_id, const char *then,
-                        const struct db_param *params, size_t n)
+                        const char *own_id, const struct write_step *step)
 {
 	int attempt;
 
 	for (attempt = 0; attempt < 3; attempt++) {
-		struct db_param p[3] = {db_int(end), db_int(start),
-		                        db_text(own_id ? own_id : "")};
-		struct db_rows rows;
 		enum db_result r;
-		int taken;
+		int taken = 0;
 
 		if (db_begin(app->db) != DB_OK)
 			return -1;
-		r = db_query(app->db,
-		             "SELECT name FROM booking_locks WHERE name = "
-		             "'slots' FOR UPDATE",
-		             NULL, 0, &rows);
-		db_rows_free(&rows);
+		r = booksvc_lock_slots(app);
 		if (r == DB_OK) {
-			r = db_query(app->db,
-			             "SELECT id FROM bookings WHERE startAt < "
-			             "FROM_UNIXTIME(?) AND endAt > "
-			             "FROM_UNIXTIME(?) AND id <> ? AND " ACTIVE
-			             " LIMIT 1",
-			             p, 3, &rows);
-			taken = rows.nrows > 0;
-			db_rows_free(&rows);
-			if (r == DB_OK && taken) {
+			int dup = key_taken(app, step);
+
+			if (dup == 1) {
 				db_rollback(app->db);
-				return 1;
+				return 2;
 			}
+			taken = dup < 0 ? -1
+			                : booksvc_slot_taken(app, start, end,
+			                                     own_id);
+			if (taken < 0)
+				r = DB_ERROR;
+		}
+		if (r == DB_OK && taken) {
+			db_rollback(app->db);
+			return 1;
 		}
 		if (r == DB_OK)
-			r = db_exec(app->db, then, params, n, NULL);
+			r = step->sql ? db_exec(app->db, step->sql,
+			                        step->params, step->n, NULL)
+			              : booksvc_insert_row(app, step->id,
+			                                   step->b, step->row);
 		if (r == DB_OK)
 			r = db_commit(app->db);
 		else
@@ -567,7 +673,6 @@ static int create(struct app *app, struct request *req, struct response *res,
                   int hold)
 {
 	char err[LIMIT_ERROR_MESSAGE], field[80], msg[300], id[33], hash[65];
-	char s_db[24], e_db[24];
 	unsigned char sum[32];
 	struct json_object *body = NULL;
 	const char *key;
@@ -601,41 +706,26 @@ static int create(struct app *app, struct request *req, struct response *res,
 	rc = google_busy(app, req, res, b.start, end, NULL, &status);
 	if (rc < 0)
 		return status;
+	/* Busy perhaps with this very booking, made meanwhile by another
+	 * request with the same key: then that is the answer. */
+	if (rc == 1 && *key && (status = replay(app, req, res, key, hash)) != 0)
+		return status;
 	if (rc == 1)
 		return slot_taken(res);
 
-	if (crypto_random_hex(id, sizeof(id), 16) != 0 ||
-	    tz_format_db(b.start, s_db, sizeof(s_db)) != 0 ||
-	    tz_format_db(end, e_db, sizeof(e_db)) != 0)
+	if (crypto_random_hex(id, sizeof(id), 16) != 0)
 		return response_error(res, 500, "internal_error",
 		                      "The booking could not be made.");
 	{
-		struct db_param p[14] = {
-		        db_text(id),
-		        db_text(hold ? "held" : "scheduling"),
-		        db_text(s_db),
-		        db_text(e_db),
-		        db_text(tz_name()),
-		        db_text(b.class_type),
-		        db_int(b.participants),
-		        db_text(b.email),
-		        db_text(b.name[0] ? b.name : NULL),
-		        db_text(b.notes[0] ? b.notes : NULL),
-		        db_text(*key ? key : NULL),
-		        db_text(*key ? hash : NULL),
-		        db_int(hold),
-		        db_int(app->cfg.booking_hold_min),
-		};
+		struct booksvc_row row = {hold ? "held" : "scheduling",
+		                          NULL,
+		                          *key ? key : NULL,
+		                          hash,
+		                          hold ? app->cfg.booking_hold_min : 0,
+		                          NULL};
+		struct write_step step = {NULL, NULL, 0, id, &b, &row};
 
-		rc = locked_write(
-		        app, b.start, end, NULL,
-		        "INSERT INTO bookings (id, status, startAt, endAt, "
-		        "timeZone, classType, participants, studentEmail, "
-		        "studentName, notes, idempotencyKey, idempotencyHash, "
-		        "holdExpiresAt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-		        "?, ?, IF(? = 1, UTC_TIMESTAMP() + INTERVAL ? MINUTE, "
-		        "NULL))",
-		        p, 14);
+		rc = locked_write(app, b.start, end, NULL, &step);
 	}
 	if (rc == 1)
 		return slot_taken(res);
@@ -730,12 +820,17 @@ int booksvc_reschedule(struct app *app, struct request *req,
 		struct db_param p[3] = {db_text(s_db), db_text(e_db),
 		                        db_text(id)};
 
-		rc = locked_write(app, start, end, id,
-		                  "UPDATE bookings SET startAt = ?, endAt = ?, "
-		                  "status = IF(status = 'scheduled', "
-		                  "'scheduling', status) WHERE id = ? AND "
-		                  "status NOT IN ('cancelled', 'failed')",
-		                  p, 3);
+		struct write_step step = {
+		        "UPDATE bookings SET startAt = ?, endAt = ?, status = "
+		        "IF(status = 'scheduled', 'scheduling', status) WHERE "
+		        "id = ? AND status NOT IN ('cancelled', 'failed')",
+		        p,
+		        3,
+		        NULL,
+		        NULL,
+		        NULL};
+
+		rc = locked_write(app, start, end, id, &step);
 	}
 	if (rc == 1)
 		return slot_taken(res);

@@ -19,7 +19,11 @@
 #ifndef BOOKSVC_H
 #define BOOKSVC_H
 
+#include <stdint.h>
+
 #include "app.h"
+#include "bookreq.h"
+#include "db.h"
 
 #define BOOKSVC_MEET_POLLS     3 /* events.get while Meet is pending */
 #define BOOKSVC_MEET_POLL_MS   400
@@ -49,6 +53,36 @@ enum booksvc_result booksvc_schedule(struct app *app, const char *request_id,
  */
 enum booksvc_result booksvc_apply_cancel(struct app *app,
                                          const char *request_id, const char *id)
+        __attribute__((warn_unused_result));
+
+/* How a new booking row is written (booksvc_insert_row). */
+struct booksvc_row {
+	const char *status;     /* held, pending, scheduling, failed */
+	const char *payment_id; /* or NULL */
+	const char *idem_key;   /* or NULL */
+	const char *idem_hash;  /* with idem_key */
+	long hold_min;          /* > 0: a hold expiring after that long */
+	const char *last_error; /* or NULL */
+};
+
+/*
+ * Inside a transaction: takes the slot lock (the booking_locks row), so
+ * that deciding whether a slot is free and writing it happen as one.
+ */
+enum db_result booksvc_lock_slots(struct app *app)
+        __attribute__((warn_unused_result));
+
+/*
+ * Under the slot lock: 1 when an active booking other than own_id (NULL:
+ * none) overlaps [start, end), 0 when free, -1 on a database error.
+ */
+int booksvc_slot_taken(struct app *app, int64_t start, int64_t end,
+                       const char *own_id) __attribute__((warn_unused_result));
+
+/* Writes booking id for b as r says (no transaction of its own). */
+enum db_result booksvc_insert_row(struct app *app, const char *id,
+                                  const struct bookreq *b,
+                                  const struct booksvc_row *r)
         __attribute__((warn_unused_result));
 
 /* POST /api/calendar: a class. 201 {"booking"}; 202 when Google failed
