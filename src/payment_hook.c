@@ -3,13 +3,14 @@
  * is in the library.
  */
 #include "app.h"
+#include "payhook.h"
 
 static const char *const notification_keys[] = {"data.id", "type", "topic",
                                                 "id", NULL};
 
 static const struct app_route routes[] = {
         {"POST", "/api/payments/mercadopago", notification_keys, 0,
-         app_not_implemented},
+         payhook_handle},
 };
 
 int main(void)

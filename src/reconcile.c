@@ -1,54 +1,37 @@
 /*
- * reconcile - run by a timer, finishes what the endpoints left undone.
- *
- * This first version only counts the work waiting (bookings in
- * "scheduling", Meet links missing, cancellations not applied to Google);
- * finishing it comes with the booking service. Exit 0 when nothing waits,
- * 1 when work waits for a later run, 2 when it could not run.
+ * reconcile - run by a timer: finishes what the endpoints left undone
+ * (bookings in "scheduling", Meet links still pending, cancellations not
+ * yet applied to Google). Prints a one-line summary. Exit 0 when nothing
+ * is left to do, 1 when work waits for a later run, 2 when it could not
+ * run.
  */
 #include <stdio.h>
-#include <string.h>
 
-#include "config.h"
+#include "app.h"
 #include "db.h"
-#include "limit.h"
+#include "recon.h"
 
 int main(void)
 {
-	char err[LIMIT_ERROR_MESSAGE];
-	struct config cfg;
-	struct db_rows rows = {0};
-	struct db *db = NULL;
-	const char *waiting;
+	struct recon_summary s;
+	struct app app;
 	int rc = 2;
 
-	if (config_load(&cfg, CONFIG_DB | CONFIG_GOOGLE | CONFIG_ADMIN_TOKEN,
-	                err, sizeof(err)) != 0) {
-		fprintf(stderr, "reconcile: %s\n", err);
+	if (app_open(&app, "reconcile",
+	             CONFIG_DB | CONFIG_GOOGLE | CONFIG_ADMIN_TOKEN) != 0) {
+		app_close(&app);
 		return 2;
 	}
-	db = db_new(cfg.database_url, err, sizeof(err));
-	if (db == NULL) {
-		fprintf(stderr, "reconcile: %s\n", err);
-		return 2;
-	}
-	if (db_query(
-	            db,
-	            "SELECT COUNT(*) FROM bookings WHERE status = 'scheduling' "
-	            "OR (status = 'scheduled' AND meetLink IS NULL) "
-	            "OR cancelPending = 1",
-	            NULL, 0, &rows) != DB_OK ||
-	    rows.nrows != 1) {
-		fprintf(stderr, "reconcile: %s\n", db_error(db));
+	if (recon_run(&app, &s) != 0) {
+		fprintf(stderr, "reconcile: %s\n", db_error(app.db));
 		goto out;
 	}
-	waiting = db_cell(&rows, 0, 0);
-	printf("reconcile: %s bookings waiting, 0 finished (finishing them "
-	       "is not built yet)\n",
-	       waiting ? waiting : "0");
-	rc = (waiting && strcmp(waiting, "0") == 0) ? 0 : 1;
+	printf("reconcile: %d scheduled, %d meet links, %d cancellations "
+	       "applied, %d failed tries, %d given up, %d waiting\n",
+	       s.scheduled, s.meet_links, s.cancelled, s.failed, s.gave_up,
+	       s.waiting);
+	rc = s.waiting == 0 ? 0 : 1;
 out:
-	db_rows_free(&rows);
-	db_free(db);
+	app_close(&app);
 	return rc;
 }

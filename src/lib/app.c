@@ -288,29 +288,47 @@ static int put_stdout(void *ctx, const char *data, size_t len)
 	return 0;
 }
 
+int app_open(struct app *app, const char *program, unsigned needs)
+{
+	char err[LIMIT_ERROR_MESSAGE];
+
+	memset(app, 0, sizeof(*app));
+	app->program = program;
+	log_init(program);
+	signal(SIGPIPE, SIG_IGN);
+	if (config_load(&app->cfg, needs, err, sizeof(err)) != 0) {
+		log_fatal("configuration: %s", err);
+		return -1;
+	}
+	if (app->cfg.database_url != NULL) {
+		app->db = db_new(app->cfg.database_url, err, sizeof(err));
+		if (app->db == NULL) {
+			log_fatal("configuration: %s", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void app_close(struct app *app)
+{
+	avail_free(app);
+	http_client_free(app->http);
+	db_free(app->db);
+	app->http = NULL;
+	app->db = NULL;
+}
+
 int app_main(const char *program, unsigned needs,
              const struct app_route *routes, size_t nroutes)
 {
-	char err[LIMIT_ERROR_MESSAGE];
 	struct app app;
 	FCGX_Request fr;
 	int rc = 1;
 
-	memset(&app, 0, sizeof(app));
-	app.program = program;
-	log_init(program);
-	signal(SIGPIPE, SIG_IGN);
-
-	if (config_load(&app.cfg, needs, err, sizeof(err)) != 0) {
-		log_fatal("configuration: %s", err);
+	if (app_open(&app, program, needs) != 0) {
+		app_close(&app);
 		return 1;
-	}
-	if (app.cfg.database_url != NULL) {
-		app.db = db_new(app.cfg.database_url, err, sizeof(err));
-		if (app.db == NULL) {
-			log_fatal("configuration: %s", err);
-			return 1;
-		}
 	}
 	if (FCGX_IsCGI()) {
 		serve(&app, routes, nroutes, environ, read_stdin, NULL,
@@ -330,8 +348,6 @@ int app_main(const char *program, unsigned needs,
 	FCGX_Free(&fr, 1);
 	rc = 0;
 out:
-	avail_free(&app);
-	http_client_free(app.http);
-	db_free(app.db);
+	app_close(&app);
 	return rc;
 }

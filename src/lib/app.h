@@ -50,6 +50,17 @@ struct app_route {
 };
 
 /*
+ * The start-up of every program, for one that does not serve requests
+ * (reconcile): configuration checked, the database handle made. 0, or -1
+ * after logging why (the caller still calls app_close()).
+ */
+int app_open(struct app *app, const char *program, unsigned needs)
+        __attribute__((warn_unused_result));
+
+/* Releases what app_open() and the requests made. */
+void app_close(struct app *app);
+
+/*
  * Runs the program: see above. needs is the or of the config groups it
  * requires. Returns the process exit status.
  */

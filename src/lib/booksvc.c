@@ -99,6 +99,7 @@ static void record_failure(struct app *app, const char *request_id,
 	         error);
 	if (db_exec(app->db,
 	            "UPDATE bookings SET lastError = LEFT(?, 500), "
+	            "pendingSince = COALESCE(pendingSince, UTC_TIMESTAMP()), "
 	            "attempts = attempts + 1, nextAttemptAt = UTC_TIMESTAMP() "
 	            "+ INTERVAL LEAST(3600, 5 * POW(2, LEAST(attempts, 12))) "
 	            "SECOND WHERE id = ?",
@@ -233,7 +234,8 @@ enum booksvc_result booksvc_schedule(struct app *app, const char *request_id,
 		if (db_exec(app->db,
 		            "UPDATE bookings SET status = 'scheduled', "
 		            "eventId = ?, meetLink = ?, htmlLink = ?, "
-		            "lastError = NULL, nextAttemptAt = IF(? = 1, "
+		            "lastError = NULL, pendingSince = NULL, "
+		            "nextAttemptAt = IF(? = 1, "
 		            "UTC_TIMESTAMP() + INTERVAL 5 SECOND, NULL) "
 		            "WHERE id = ? AND status IN ('scheduling', "
 		            "'scheduled')",
@@ -290,7 +292,7 @@ enum booksvc_result booksvc_apply_cancel(struct app *app,
 	}
 	if (db_exec(app->db,
 	            "UPDATE bookings SET cancelPending = 0, lastError = NULL, "
-	            "nextAttemptAt = NULL WHERE id = ?",
+	            "nextAttemptAt = NULL, pendingSince = NULL WHERE id = ?",
 	            &p, 1, NULL) != DB_OK)
 		return BOOKSVC_DB_DOWN;
 	return BOOKSVC_OK;
