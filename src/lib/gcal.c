@@ -315,11 +315,20 @@ out:
 	return r;
 }
 
-enum gcal_result gcal_admin_events_list(struct app *app, const char *request_id,
-                                        const char *calendar_id,
-                                        const struct gcal_list *q,
-                                        struct gcal_events *out, char *err,
-                                        size_t errlen)
+/* A call made with some credentials: what as_admin() repeats. */
+struct authed {
+	enum gcal_result (*fn)(struct app *app, const struct gcal_auth *auth,
+	                       void *ctx, char *err, size_t errlen);
+	void *ctx;
+};
+
+/*
+ * Runs a->fn with the admin's access token, renewing the token and trying
+ * once more when Google answers 401.
+ */
+static enum gcal_result as_admin(struct app *app, const char *request_id,
+                                 const struct authed *a, char *err,
+                                 size_t errlen)
 {
 	enum gcal_result r = GCAL_UNAUTHORIZED;
 	int attempt;
@@ -343,8 +352,7 @@ enum gcal_result gcal_admin_events_list(struct app *app, const char *request_id,
 			return GCAL_UNAVAILABLE;
 		}
 		auth.bearer = tok.access;
-		r = gcal_events_list(app, &auth, calendar_id, q, out, err,
-		                     errlen);
+		r = a->fn(app, &auth, a->ctx, err, errlen);
 		if (r == GCAL_UNAUTHORIZED) {
 			log_warn(request_id, "Google refused the access token; "
 			                     "renewing it");
@@ -355,48 +363,61 @@ enum gcal_result gcal_admin_events_list(struct app *app, const char *request_id,
 	return r;
 }
 
-/*
- * method on the admin's behalf, renewing the token once on a 401. url is
- * the events collection's URL plus what follows it.
- */
+struct list_ctx {
+	const char *calendar_id;
+	const struct gcal_list *q;
+	struct gcal_events *out;
+};
+
+static enum gcal_result list_with(struct app *app, const struct gcal_auth *auth,
+                                  void *ctx, char *err, size_t errlen)
+{
+	struct list_ctx *c = ctx;
+
+	return gcal_events_list(app, auth, c->calendar_id, c->q, c->out, err,
+	                        errlen);
+}
+
+enum gcal_result gcal_admin_events_list(struct app *app, const char *request_id,
+                                        const char *calendar_id,
+                                        const struct gcal_list *q,
+                                        struct gcal_events *out, char *err,
+                                        size_t errlen)
+{
+	struct list_ctx c = {calendar_id, q, out};
+	struct authed a = {list_with, &c};
+
+	return as_admin(app, request_id, &a, err, errlen);
+}
+
+struct call_ctx {
+	enum http_method method;
+	const char *url;
+	const char *body;
+	struct json_object **out;
+};
+
+static enum gcal_result call_with(struct app *app, const struct gcal_auth *auth,
+                                  void *ctx, char *err, size_t errlen)
+{
+	struct call_ctx *c = ctx;
+
+	/* Inserts carry a client-chosen id and patches set values: both are
+	 * safe to repeat. */
+	return call(app, auth, c->method, c->url, c->body, 1, c->out, err,
+	            errlen);
+}
+
+/* method on url on the admin's behalf. */
 static enum gcal_result admin_call(struct app *app, const char *request_id,
                                    enum http_method method, const char *url,
                                    const char *body, struct json_object **out,
                                    char *err, size_t errlen)
 {
-	enum gcal_result r = GCAL_UNAUTHORIZED;
-	int attempt;
+	struct call_ctx c = {method, url, body, out};
+	struct authed a = {call_with, &c};
 
-	for (attempt = 0; attempt < 2 && r == GCAL_UNAUTHORIZED; attempt++) {
-		struct gtoken tok = {NULL, 0};
-		struct gcal_auth auth = {NULL, NULL};
-
-		switch (gtoken_get(app, request_id, &tok)) {
-		case GTOKEN_OK:
-			break;
-		case GTOKEN_NOT_CONNECTED:
-			snprintf(err, errlen, "the calendar is not connected");
-			return GCAL_NOT_CONNECTED;
-		case GTOKEN_DB_DOWN:
-			snprintf(err, errlen, "the database is unavailable");
-			return GCAL_DB_DOWN;
-		case GTOKEN_UPSTREAM:
-			snprintf(err, errlen,
-			         "Google's token endpoint is unavailable");
-			return GCAL_UNAVAILABLE;
-		}
-		auth.bearer = tok.access;
-		/* Inserts carry a client-chosen id and patches set values:
-		 * both are safe to repeat. */
-		r = call(app, &auth, method, url, body, 1, out, err, errlen);
-		if (r == GCAL_UNAUTHORIZED) {
-			log_warn(request_id, "Google refused the access token; "
-			                     "renewing it");
-			gtoken_refused(app, &tok);
-		}
-		gtoken_clear(&tok);
-	}
-	return r;
+	return as_admin(app, request_id, &a, err, errlen);
 }
 
 /* The URL of the calendar's events, then "/id" when id, then the query. */
