@@ -23,12 +23,9 @@ int booking_id_valid(const char *s)
 static int add_time(struct json_object *o, const char *key, const char *cell)
 {
 	char s[TZ_ISO_MAX];
-	int64_t t;
 
-	if (cell == NULL || tz_parse_db(cell, &t) != TZ_OK ||
-	    tz_format_iso(t, s, sizeof(s)) != 0)
-		return jsonio_add_string(o, key, NULL);
-	return jsonio_add_string(o, key, s);
+	return jsonio_add_string(
+	        o, key, tz_db_to_iso(cell, s, sizeof(s)) == 0 ? s : NULL);
 }
 
 int booking_load_json(struct app *app, const char *id, struct json_object **out)

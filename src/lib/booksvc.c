@@ -666,6 +666,16 @@ static void remember_reply(struct app *app, struct request *req,
 
 /* ---- the handlers ---- */
 
+/* The error for a body request_json_body() refused with status. */
+static int body_error(struct response *res, int status, const char *err)
+{
+	return response_error(res, status,
+	                      status == 413   ? "body_too_large"
+	                      : status == 415 ? "unsupported_media_type"
+	                                      : "invalid_json",
+	                      "%s.", err);
+}
+
 static int invalid(struct response *res, const char *msg)
 {
 	return response_error(res, 422, "invalid_field", "%s", msg);
@@ -684,11 +694,7 @@ static int create(struct app *app, struct request *req, struct response *res,
 
 	status = request_json_body(req, &body, err, sizeof(err));
 	if (status != 0)
-		return response_error(res, status,
-		                      status == 413   ? "body_too_large"
-		                      : status == 415 ? "unsupported_media_type"
-		                                      : "invalid_json",
-		                      "%s.", err);
+		return body_error(res, status, err);
 	rc = bookreq_parse(body, tz_now(), app->cfg.booking_min_notice_min, &b,
 	                   field, sizeof(field), msg, sizeof(msg));
 	json_object_put(body);
@@ -782,11 +788,7 @@ int booksvc_reschedule(struct app *app, struct request *req,
 		return not_found(res);
 	status = request_json_body(req, &body, err, sizeof(err));
 	if (status != 0)
-		return response_error(res, status,
-		                      status == 413   ? "body_too_large"
-		                      : status == 415 ? "unsupported_media_type"
-		                                      : "invalid_json",
-		                      "%s.", err);
+		return body_error(res, status, err);
 	found = load_row(app, id, &row);
 	if (found <= 0) {
 		json_object_put(body);

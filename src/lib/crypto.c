@@ -118,8 +118,7 @@ out:
 	return rc;
 }
 
-/* The value of a hex digit, or -1. */
-static int hex_value(char c)
+int crypto_hex_value(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -140,11 +139,11 @@ int crypto_hex_decode(const char *hex, size_t hexlen, unsigned char *out,
 		return -1;
 	/* Check everything first so that out is untouched on failure. */
 	for (i = 0; i < hexlen; i++)
-		if (hex_value(hex[i]) < 0)
+		if (crypto_hex_value(hex[i]) < 0)
 			return -1;
 	for (i = 0; i < hexlen / 2; i++)
-		out[i] = (unsigned char)(hex_value(hex[2 * i]) << 4 |
-		                         hex_value(hex[2 * i + 1]));
+		out[i] = (unsigned char)(crypto_hex_value(hex[2 * i]) << 4 |
+		                         crypto_hex_value(hex[2 * i + 1]));
 	*outlen = hexlen / 2;
 	return 0;
 }

@@ -200,4 +200,7 @@ __attribute__((warn_unused_result)) int crypto_pkce_verifier(char *out,
 __attribute__((warn_unused_result)) int
 crypto_pkce_challenge(const char *verifier, char *out, size_t outsize);
 
+/* The value of the hex digit c (either case), or -1. */
+int crypto_hex_value(int c);
+
 #endif

@@ -11,6 +11,7 @@
 
 #include <openssl/crypto.h>
 
+#include "crypto.h"
 #include "limit.h"
 
 struct db {
@@ -114,17 +115,6 @@ const char *db_error(const struct db *db)
 
 /* ---- DATABASE_URL ---- */
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decodes n bytes of s into a malloc'd string; NULL when malformed
  * or when it decodes to a NUL byte. */
 static char *pct_decode(const char *s, size_t n)
@@ -140,8 +130,8 @@ static char *pct_decode(const char *s, size_t n)
 
 			if (i + 2 >= n)
 				goto bad;
-			hi = hexval((unsigned char)s[i + 1]);
-			lo = hexval((unsigned char)s[i + 2]);
+			hi = crypto_hex_value((unsigned char)s[i + 1]);
+			lo = crypto_hex_value((unsigned char)s[i + 2]);
 			if (hi < 0 || lo < 0)
 				goto bad;
 			out[o] = (char)(hi * 16 + lo);

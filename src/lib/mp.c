@@ -127,7 +127,7 @@ enum mp_sig mp_signature_verify(const char *secret, const char *header,
 {
 	char ts[32], v1[65], manifest[1024], hex[65];
 	unsigned char mac[32];
-	int64_t t;
+	int64_t t, ms = 0;
 
 	if (header == NULL || *header == '\0')
 		return MP_SIG_MISSING;
@@ -142,11 +142,15 @@ enum mp_sig mp_signature_verify(const char *secret, const char *header,
 	crypto_hex(mac, sizeof(mac), hex);
 	if (!crypto_equal(hex, 64, v1, 64))
 		return MP_SIG_MISMATCH;
-	/* Milliseconds; ten digits (or fewer) are seconds. */
+	/* Milliseconds; ten digits (or fewer) are seconds. ms keeps what the
+	 * division drops, so a ts 300.5 s ahead is beyond 300 s. */
 	t = strtoll(ts, NULL, 10);
-	if (strlen(ts) > 10)
+	if (strlen(ts) > 10) {
+		ms = t % 1000;
 		t /= 1000;
-	if (t < now - tolerance_s || t > now + tolerance_s)
+	}
+	if (t < now - tolerance_s || t > now + tolerance_s ||
+	    (t == now + tolerance_s && ms > 0))
 		return MP_SIG_STALE;
 	return MP_SIG_OK;
 }

@@ -134,17 +134,6 @@ void request_free(struct request *req)
 	buf_free(&req->body);
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes application/x-www-form-urlencoded text of n bytes. A malloc'd
  * string, or NULL when malformed (bad escape, control byte, too long). */
 static char *form_decode(const char *s, size_t n, size_t max)
@@ -167,8 +156,8 @@ static char *form_decode(const char *s, size_t n, size_t max)
 
 			if (i + 2 >= n)
 				goto bad;
-			hi = hexval((unsigned char)s[i + 1]);
-			lo = hexval((unsigned char)s[i + 2]);
+			hi = crypto_hex_value((unsigned char)s[i + 1]);
+			lo = crypto_hex_value((unsigned char)s[i + 2]);
 			if (hi < 0 || lo < 0)
 				goto bad;
 			c = hi * 16 + lo;

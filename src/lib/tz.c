@@ -569,3 +569,12 @@ int64_t tz_now(void)
 {
 	return (int64_t)time(NULL);
 }
+
+int tz_db_to_iso(const char *s, char *out, size_t outsize)
+{
+	int64_t t;
+
+	if (s == NULL || tz_parse_db(s, &t) != TZ_OK)
+		return -1;
+	return tz_format_iso(t, out, outsize);
+}

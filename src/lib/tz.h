@@ -176,4 +176,11 @@ tz_day_start(int year, int month, int day, int64_t *out);
  */
 int64_t tz_now(void);
 
+/*
+ * A MySQL DATETIME in UTC (tz_parse_db) written as tz_format_iso() does.
+ * 0, or -1 when s is NULL or malformed or out is too small.
+ */
+__attribute__((warn_unused_result)) int tz_db_to_iso(const char *s, char *out,
+                                                     size_t outsize);
+
 #endif
