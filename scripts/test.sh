@@ -11,7 +11,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 2
 TOTAL_PASSED=0
 TOTAL_FAILED=0
-FUZZ_SECONDS=${FUZZ_SECONDS:-10}
+FUZZ_SECONDS=${FUZZ_SECONDS:-6}
 
 # Runs a command, shows its output, adds its closing count to the totals.
 # A part that ends without a count (it crashed) counts as one failure.
