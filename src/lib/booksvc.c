@@ -100,9 +100,11 @@ static void record_failure(struct app *app, const char *request_id,
 	if (db_exec(app->db,
 	            "UPDATE bookings SET lastError = LEFT(?, 500), "
 	            "pendingSince = COALESCE(pendingSince, UTC_TIMESTAMP()), "
-	            "attempts = attempts + 1, nextAttemptAt = UTC_TIMESTAMP() "
-	            "+ INTERVAL LEAST(3600, 5 * POW(2, LEAST(attempts, 12))) "
-	            "SECOND WHERE id = ?",
+	            /* MySQL assigns left to right: the delay is
+	             * computed from the attempts made before this one. */
+	            "nextAttemptAt = UTC_TIMESTAMP() + INTERVAL LEAST(3600, "
+	            "5 * POW(2, LEAST(attempts, 12))) SECOND, "
+	            "attempts = attempts + 1 WHERE id = ?",
 	            p, 2, NULL) != DB_OK)
 		log_warn(request_id, "recording the failure: %s",
 		         db_error(app->db));

@@ -287,7 +287,7 @@ static enum db_result record(struct app *app, const char *request_id,
 		goto link;
 	}
 	db_rows_free(&rows);
-	if (r_new != 1 && r_new != 2) {
+	if (r_new != 1 && !approved) {
 		o->what = r_new == 3 ? "nothing booked to cancel"
 		                     : "nothing booked";
 		return DB_OK;
