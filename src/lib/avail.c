@@ -35,6 +35,11 @@ struct avail_memo *avail_memo(struct app *app)
 	return c ? &c->memo : NULL;
 }
 
+int avail_overlaps(int64_t start, int64_t end, int64_t from, int64_t to)
+{
+	return start < to && end > from;
+}
+
 const char *avail_state_str(enum avail_state s)
 {
 	switch (s) {

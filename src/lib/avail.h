@@ -96,6 +96,10 @@ struct avail_memo *avail_memo(struct app *app);
 /* Frees the process's copies. */
 void avail_free(struct app *app);
 
+/* Whether the busy interval [start, end) shows in the window [from, to):
+ * events that cross an edge do; events that only touch one do not. */
+int avail_overlaps(int64_t start, int64_t end, int64_t from, int64_t to);
+
 /* The X-Cache header value of a state. */
 const char *avail_state_str(enum avail_state s);
 

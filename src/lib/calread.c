@@ -294,8 +294,8 @@ int calread_availability(struct app *app, struct request *req,
 
 		if (e->start >= to)
 			break; /* sorted by start */
-		if (e->end <= from)
-			continue; /* touching an edge is not overlapping */
+		if (!avail_overlaps(e->start, e->end, from, to))
+			continue;
 		if (buf_printf(b,
 		               "%s{\"start\":\"%s\",\"end\":\"%s\","
 		               "\"status\":\"%s\"}",
@@ -434,7 +434,7 @@ int calread_slots(struct app *app, struct request *req, struct response *res)
 
 		if (e->start >= day_end)
 			break;
-		if (e->end <= day_start)
+		if (!avail_overlaps(e->start, e->end, day_start, day_end))
 			continue;
 		if (n == cap) {
 			size_t ncap = cap ? cap * 2 : 32;

@@ -166,6 +166,27 @@ TEST(only_events_that_take_time_block)
 	}
 }
 
+TEST(recurring_instance_is_an_event_like_any_other)
+{
+	/* What singleEvents=true gives for one occurrence of a series. */
+	struct json_object *e =
+	        ev("{\"id\":\"abc_20261201T180000Z\",\"recurringEventId\":"
+	           "\"abc\",\"originalStartTime\":{\"dateTime\":"
+	           "\"2026-12-01T15:00:00-03:00\"},\"start\":{\"dateTime\":"
+	           "\"2026-12-01T15:00:00-03:00\",\"timeZone\":"
+	           "\"America/Argentina/Buenos_Aires\"},\"end\":{\"dateTime\":"
+	           "\"2026-12-01T16:00:00-03:00\"},\"status\":\"confirmed\"}");
+	int64_t s, t;
+	int all_day;
+
+	CHECK(tz_set("America/Argentina/Buenos_Aires") == 0);
+	CHECK(gevent_span(e, &s, &t, &all_day) == 0);
+	CHECK(gevent_blocks_time(e));
+	json_object_put(e);
+	CHECK_INT(s, 1796148000LL);
+	CHECK_INT(t - s, 3600);
+}
+
 int main(void)
 {
 	RUN(timed_event_keeps_its_instants);
@@ -175,5 +196,6 @@ int main(void)
 	RUN(meet_link_from_every_shape);
 	RUN(booking_id_from_private_properties);
 	RUN(only_events_that_take_time_block);
+	RUN(recurring_instance_is_an_event_like_any_other);
 	return CHECK_DONE();
 }
