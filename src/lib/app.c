@@ -235,13 +235,13 @@ static void serve(struct app *app, const struct app_route *routes,
 	struct response res;
 	struct timespec start;
 	struct buf out;
-	int status;
+	int status, body;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	if (app->http)
 		http_client_reset_calls(app->http);
 	response_init(&res);
-	buf_init(&out, LIMIT_RESPONSE_BYTES + 65536);
+	buf_init(&out, 65536);
 	status = request_init(&req, envp, err, sizeof(err));
 	req.read = reader;
 	req.read_ctx = read_ctx;
@@ -254,16 +254,20 @@ static void serve(struct app *app, const struct app_route *routes,
 	if (strstr(buf_str(&res.headers), "Cache-Control:") == NULL &&
 	    response_header(&res, "Cache-Control", "no-store") != 0)
 		buf_reset(&res.headers);
-	if (response_serialize(&res, req.request_id,
-	                       strcmp(req.method, "HEAD") == 0, &out) != 0) {
+	/* The head, then the body as it is (no copy of it). */
+	body = strcmp(req.method, "HEAD") != 0 && res.status != 204 &&
+	       res.status != 304;
+	if (response_serialize(&res, req.request_id, 1, &out) != 0) {
 		buf_reset(&out);
 		response_reset(&res);
 		status = response_error(&res, 500, "internal_error",
 		                        "The reply could not be built.");
-		if (response_serialize(&res, req.request_id, 0, &out) != 0)
+		if (response_serialize(&res, req.request_id, 1, &out) != 0)
 			buf_reset(&out);
 	}
-	if (out.len && put(put_ctx, out.data, out.len) != 0)
+	if ((out.len && put(put_ctx, out.data, out.len) != 0) ||
+	    (body && res.body.len &&
+	     put(put_ctx, res.body.data, res.body.len) != 0))
 		log_warn(req.request_id, "the client went away before the "
 		                         "reply was written");
 	log_request(req.request_id, req.method[0] ? req.method : "-",

@@ -9,10 +9,12 @@
 #include "buf.h"
 
 static const char *log_program = "booking";
+static long log_pid;
 
 void log_init(const char *program)
 {
 	log_program = program;
+	log_pid = (long)getpid();
 }
 
 /* Appends s with every byte outside printable ASCII as \xNN. */
@@ -39,7 +41,7 @@ static void put_prefix(struct buf *b, const char *request_id)
 	    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		stamp[0] = '\0';
 	if (buf_printf(b, "%s %s[%ld] req=", stamp, log_program,
-	               (long)getpid()) != 0)
+	               log_pid ? log_pid : (long)getpid()) != 0)
 		return;
 	put_clean(b, request_id ? request_id : "-");
 }
