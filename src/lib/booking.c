@@ -75,17 +75,14 @@ int booking_load_json(struct app *app, const char *id, struct json_object **out)
 	return 0;
 }
 
-int booking_get(struct app *app, struct request *req, struct response *res)
+int booking_reply(struct app *app, struct request *req, struct response *res,
+                  int status, const char *id)
 {
 	struct json_object *b = NULL, *root;
-	int rc, status;
+	int rc = booking_id_valid(id) ? booking_load_json(app, id, &b) : 1;
 
-	if (!booking_id_valid(req->param))
-		return response_error(res, 404, "booking_not_found",
-		                      "There is no booking with this id.");
-	rc = booking_load_json(app, req->param, &b);
 	if (rc < 0) {
-		log_warn(req->request_id, "reading a booking: %s",
+		log_warn(req->request_id, "reading booking %s: %s", id,
 		         db_error(app->db));
 		return response_error(res, 503, "database_unavailable",
 		                      "The database is not answering; try "
@@ -102,7 +99,12 @@ int booking_get(struct app *app, struct request *req, struct response *res)
 		return response_error(res, 500, "internal_error",
 		                      "The reply could not be built.");
 	}
-	status = response_json(res, 200, root);
+	rc = response_json(res, status, root);
 	json_object_put(root);
-	return status;
+	return rc;
+}
+
+int booking_get(struct app *app, struct request *req, struct response *res)
+{
+	return booking_reply(app, req, res, 200, req->param);
 }

@@ -23,6 +23,13 @@ int booking_id_valid(const char *s);
 int booking_load_json(struct app *app, const char *id, struct json_object **out)
         __attribute__((warn_unused_result));
 
+/*
+ * Answers {"booking": BOOKING} for id with status; 404 booking_not_found
+ * when there is none (or id is not an id), 503 when the database fails.
+ */
+int booking_reply(struct app *app, struct request *req, struct response *res,
+                  int status, const char *id);
+
 /* GET /api/bookings/{id} (internal): {"booking": BOOKING}, or 404
  * booking_not_found. */
 int booking_get(struct app *app, struct request *req, struct response *res);

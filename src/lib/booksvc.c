@@ -302,33 +302,6 @@ enum booksvc_result booksvc_apply_cancel(struct app *app,
 
 /* ---- shared pieces of the handlers ---- */
 
-/* {"booking": BOOKING} with status, or an error. */
-static int reply_booking(struct app *app, struct request *req,
-                         struct response *res, int status, const char *id)
-{
-	struct json_object *b = NULL, *root;
-	int rc = booking_load_json(app, id, &b);
-
-	if (rc != 0) {
-		log_warn(req->request_id, "reading booking %s: %s", id,
-		         db_error(app->db));
-		return response_error(res, 503, "database_unavailable",
-		                      "The database is not answering; try "
-		                      "again in a minute.");
-	}
-	root = json_object_new_object();
-	if (root == NULL || jsonio_add(root, "booking", b) != 0) {
-		json_object_put(root);
-		if (root == NULL)
-			json_object_put(b);
-		return response_error(res, 500, "internal_error",
-		                      "The reply could not be built.");
-	}
-	rc = response_json(res, status, root);
-	json_object_put(root);
-	return rc;
-}
-
 /*
  * Whether Google has something else in [start, end): 1 busy, 0 free, or
  * -1 with the error written into res (its status in *status).
@@ -636,7 +609,7 @@ static int replay(struct app *app, struct request *req, struct response *res,
 
 			snprintf(id, sizeof(id), "%s", db_cell(&rows, 0, 3));
 			db_rows_free(&rows);
-			return reply_booking(app, req, res, st, id);
+			return booking_reply(app, req, res, st, id);
 		}
 		db_rows_free(&rows);
 		if (waited >= BOOKSVC_REPLAY_WAIT_MS)
@@ -754,7 +727,7 @@ static int create(struct app *app, struct request *req, struct response *res,
 	status = 201;
 	if (!hold && booksvc_schedule(app, req->request_id, id) != BOOKSVC_OK)
 		status = 202; /* safe, and reconciliation finishes it */
-	status = reply_booking(app, req, res, status, id);
+	status = booking_reply(app, req, res, status, id);
 	if (*key && (status == 201 || status == 202))
 		remember_reply(app, req, res, id);
 	return status;
@@ -848,7 +821,7 @@ int booksvc_reschedule(struct app *app, struct request *req,
 		if (booksvc_schedule(app, req->request_id, id) != BOOKSVC_OK)
 			log_warn(req->request_id,
 			         "booking %s: Google follows later", id);
-	return reply_booking(app, req, res, 200, id);
+	return booking_reply(app, req, res, 200, id);
 }
 
 int booksvc_cancel(struct app *app, struct request *req, struct response *res)
@@ -876,5 +849,5 @@ int booksvc_cancel(struct app *app, struct request *req, struct response *res)
 		return db_down(app, req, res);
 	if (booksvc_apply_cancel(app, req->request_id, id) == BOOKSVC_DB_DOWN)
 		return db_down(app, req, res);
-	return reply_booking(app, req, res, 200, id);
+	return booking_reply(app, req, res, 200, id);
 }
