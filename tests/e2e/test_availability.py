@@ -309,22 +309,10 @@ def cgi_get(uri, **kw):
 # ---------------------------------------------------------------------------
 
 def connect_admin():
-    """/oauth/google/start through nginx, the simulator's consent, the
-    callback through nginx with the state cookie: the admin is connected."""
-    r = stack().get("/oauth/google/start")
-    if r.status != 302 or not r.header("Location"):
-        raise AssertionError("/oauth/google/start answered %r" % r)
-    cookie = (r.header("Set-Cookie") or "").split(";")[0]
-    if "=" not in cookie:
-        raise AssertionError("no state cookie: %r" % r.headers)
-    u = urllib.parse.urlsplit(r.header("Location"))
-    r = harness.request(stack().sim_port, "GET", u.path + "?" + u.query)
-    if r.status != 302:
-        raise AssertionError("the consent screen answered %r" % r)
-    b = urllib.parse.urlsplit(r.header("Location"))
-    r = stack().get(b.path + "?" + b.query, headers={"Cookie": cookie})
-    if r.status != 200:
-        raise AssertionError("the callback answered %r" % r)
+    """The admin connects through the whole OAuth dance (test_oauth's)."""
+    from test_oauth import connect
+
+    connect()
     rows = stack().sql("SELECT googleTokenStatus FROM users WHERE role = 'admin'")
     if rows != [["ok"]]:
         raise AssertionError("the admin is not connected: %r" % rows)
