@@ -18,7 +18,6 @@ import datetime
 import math
 import os
 import re
-import subprocess
 import threading
 import time
 import unittest
@@ -269,35 +268,18 @@ def assert_error(test, r, status, code, name=None):
 # ---------------------------------------------------------------------------
 
 def cgi_spawn(uri, headers=None, env_extra=None, drop=()):
-    e = stack().program_env()
-    for k in drop:
-        e.pop(k, None)
-    path, _, query = uri.partition("?")
-    e.update({"GATEWAY_INTERFACE": "CGI/1.1", "SERVER_PROTOCOL": "HTTP/1.1",
-              "REQUEST_METHOD": "GET", "REQUEST_URI": uri, "QUERY_STRING": query,
-              "SERVER_NAME": "127.0.0.1", "SERVER_PORT": str(stack().port),
-              "REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "127.0.0.1:%d" % stack().port})
-    for k, v in (headers or {}).items():
-        e["HTTP_" + k.upper().replace("-", "_")] = v
-    e.update(env_extra or {})
-    return subprocess.Popen([os.path.join(stack().bin_dir, "calendar_get")], env=e,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    """calendar_get run as plain CGI for a GET of uri (test_oauth's runner)."""
+    from test_oauth import cgi_spawn as spawn
+
+    return spawn("calendar_get", "GET", uri, headers, env_extra, drop)
 
 
 def cgi_finish(p):
     """A Reply (headers lower-cased) and the program's log (stderr)."""
-    out, err = p.communicate(timeout=60)
-    head, _, body = out.partition(b"\r\n\r\n")
-    lines = head.decode(errors="replace").split("\r\n")
-    m = re.match(r"^Status: (\d{3})", lines[0])
-    if not m:
-        raise AssertionError("no Status line: %r (stderr %r)" % (out[:500], err[-500:]))
-    hdrs = {}
-    for line in lines[1:]:
-        k, _, v = line.partition(":")
-        hdrs[k.strip().lower()] = v.strip()
-    return harness.Reply(int(m.group(1)), hdrs, body), err.decode(errors="replace")
+    from test_oauth import cgi_finish as finish
+
+    status, headers, body, err = finish(p)
+    return harness.Reply(status, headers, body), err
 
 
 def cgi_get(uri, **kw):

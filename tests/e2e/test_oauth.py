@@ -379,8 +379,10 @@ def sim_grant(scopes=SCOPES, email=ADMIN):
 # Plain CGI runs (more processes at once than spawn-fcgi's two)
 # ---------------------------------------------------------------------------
 
-def cgi_spawn(program, method, uri, headers=None, env_extra=None):
+def cgi_spawn(program, method, uri, headers=None, env_extra=None, drop=()):
     e = stack().program_env()
+    for k in drop:
+        e.pop(k, None)
     path, _, query = uri.partition("?")
     e.update({"GATEWAY_INTERFACE": "CGI/1.1", "SERVER_PROTOCOL": "HTTP/1.1",
               "REQUEST_METHOD": method, "REQUEST_URI": uri, "QUERY_STRING": query,
