@@ -20,7 +20,7 @@ WARN    := -Wall -Wextra -Werror -Wpedantic -Wshadow -Wformat=2 \
            -Wstrict-prototypes -Wmissing-prototypes -Wold-style-definition \
            -Wvla -Wpointer-arith -Wcast-qual -Wundef -Wwrite-strings \
            -Wnull-dereference -Wimplicit-fallthrough
-BASE_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) -Isrc/lib \
+BASE_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) -Isrc \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS    := -lfcgi $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
@@ -38,8 +38,11 @@ CFLAGS  := $(BASE_CFLAGS) -O2 -g -D_FORTIFY_SOURCE=2 \
 LDFLAGS := -pie -Wl,-z,relro,-z,now
 endif
 
-LIB_SRC   := $(sort $(wildcard src/lib/*.c))
-LIB_OBJ   := $(LIB_SRC:src/lib/%.c=$(OUT)/lib/%.o)
+# The library's layers, from the ground up (docs/ARCHITECTURE.md).
+LAYERS    := core io upstream school web
+LIB_SRC   := $(sort $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c)))
+LIB_HDR   := $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.h))
+LIB_OBJ   := $(LIB_SRC:src/%.c=$(OUT)/obj/%.o)
 LIB       := $(OUT)/libbooking.a
 PROGRAMS  := calendar_get calendar_post oauth_callback payment_hook reconcile migrate
 PROG_BIN  := $(PROGRAMS:%=$(BIN)/%)
@@ -53,7 +56,8 @@ all: $(PROG_BIN) $(TEST_BIN)
 # V=1 shows the commands.
 Q := $(if $(V),,@)
 
-$(OUT)/lib/%.o: src/lib/%.c $(wildcard src/lib/*.h) | $(OUT)/lib
+$(OUT)/obj/%.o: src/%.c $(LIB_HDR)
+	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -62,7 +66,8 @@ $(LIB): $(LIB_OBJ)
 	$(Q)rm -f $@
 	$(Q)ar rcs $@ $^
 
-$(OUT)/%.o: src/%.c $(wildcard src/lib/*.h) | $(OUT)/lib
+$(OUT)/%.o: src/%.c $(LIB_HDR)
+	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -74,7 +79,7 @@ $(OUT)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB) | $(OUT)/tests
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
-$(OUT)/lib $(OUT)/tests $(BIN):
+$(OUT)/tests $(BIN):
 	mkdir -p $@
 
 deps:

@@ -12,18 +12,19 @@ cd "$ROOT" || exit 2
 OUT=build/fuzz
 CC=${FUZZ_CC:-clang}
 PKGS="libcurl json-c libmariadb libcrypto"
-CFLAGS="-std=c17 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Isrc/lib \
+CFLAGS="-std=c17 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Isrc \
   $(pkg-config --cflags $PKGS) -fsanitize=fuzzer-no-link,address,undefined \
   -fno-sanitize-recover=undefined"
 LIBS="-lfcgi $(pkg-config --libs $PKGS) -lm"
 
 build() {
 	local src obj objs=() t
-	mkdir -p "$OUT/lib"
-	for src in src/lib/*.c; do
-		obj=$OUT/lib/$(basename "${src%.c}").o
+	for src in src/core/*.c src/io/*.c src/upstream/*.c src/school/*.c src/web/*.c; do
+		obj=$OUT/obj/${src#src/}
+		obj=${obj%.c}.o
+		mkdir -p "$(dirname "$obj")"
 		if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] ||
-			[ -n "$(find src/lib -name '*.h' -newer "$obj")" ]; then
+			[ -n "$(find src -name '*.h' -newer "$obj")" ]; then
 			# shellcheck disable=SC2086
 			$CC $CFLAGS -c -o "$obj" "$src" || return 1
 		fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Mechanical checks: formatting (clang-format, .clang-format), cppcheck, and
-# the functions the house style bans.
+# Mechanical checks: formatting (clang-format, .clang-format), cppcheck, the
+# functions the house style bans, and the architecture's rules (layers.sh).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 2
@@ -14,7 +14,7 @@ if ! clang-format --dry-run --Werror "${files[@]}"; then
 fi
 
 if ! cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability,performance \
-	--inline-suppr --suppress=missingIncludeSystem -D_GNU_SOURCE -Isrc/lib \
+	--inline-suppr --suppress=missingIncludeSystem -D_GNU_SOURCE -Isrc \
 	src tests/unit tests/fuzz 2>&1; then
 	echo "lint: cppcheck found problems"
 	status=1
@@ -22,6 +22,11 @@ fi
 
 if grep -nE '\b(sprintf|vsprintf|strcpy|strcat|strtok|atoi|atol|gets)\s*\(' "${files[@]}"; then
 	echo "lint: banned functions (see STYLE.md)"
+	status=1
+fi
+
+if ! scripts/layers.sh; then
+	echo "lint: the architecture's rules are broken (docs/ARCHITECTURE.md)"
 	status=1
 fi
 

@@ -2,10 +2,11 @@
  * calendar_get - the read side: availability, free slots, the admin's event
  * list, a booking's status, health. Routes only; the work is in the library.
  */
-#include "app.h"
-#include "booking.h"
-#include "calread.h"
-#include "health.h"
+#include "school/school.h"
+#include "web/app.h"
+#include "web/bookapi.h"
+#include "web/calread.h"
+#include "web/health.h"
 
 static const char *const window_keys[] = {"from", "to", NULL};
 static const char *const slot_keys[] = {"date", "duration", NULL};
@@ -15,13 +16,15 @@ static const struct app_route routes[] = {
         {"GET", "/api/calendar", window_keys, 0, calread_availability},
         {"GET", "/api/calendar/slots", slot_keys, 0, calread_slots},
         {"GET", "/api/calendar/events", window_keys, 1, calread_events},
-        {"GET", "/api/bookings/{id}", NULL, 1, booking_get},
+        {"GET", "/api/bookings/{id}", NULL, 1, bookapi_get},
 };
+
+static const struct app_hooks school = {school_open, school_close};
 
 int main(void)
 {
 	return app_main("calendar_get",
 	                CONFIG_DB | CONFIG_GOOGLE | CONFIG_ADMIN_TOKEN |
 	                        CONFIG_INTERNAL,
-	                routes, sizeof(routes) / sizeof(routes[0]));
+	                routes, sizeof(routes) / sizeof(routes[0]), &school);
 }

@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "db.h"
-#include "limit.h"
-#include "migrate.h"
+#include "io/db.h"
+#include "core/limit.h"
+#include "io/migrate.h"
 
 int main(int argc, char **argv)
 {

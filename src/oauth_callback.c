@@ -2,8 +2,9 @@
  * oauth_callback - the admin connects the school's Google account once.
  * Routes only; the work is in the library.
  */
-#include "app.h"
-#include "oauth.h"
+#include "school/school.h"
+#include "web/app.h"
+#include "web/oauth.h"
 
 static const char *const callback_keys[] = {
         "code",          "state",    "scope",  "error", "error_description",
@@ -16,10 +17,12 @@ static const struct app_route routes[] = {
         {"GET", "/oauth/google/status", NULL, 1, oauth_status},
 };
 
+static const struct app_hooks school = {school_open, school_close};
+
 int main(void)
 {
 	return app_main("oauth_callback",
 	                CONFIG_DB | CONFIG_ADMIN_TOKEN | CONFIG_INTERNAL |
 	                        CONFIG_OAUTH,
-	                routes, sizeof(routes) / sizeof(routes[0]));
+	                routes, sizeof(routes) / sizeof(routes[0]), &school);
 }

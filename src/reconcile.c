@@ -7,23 +7,25 @@
  */
 #include <stdio.h>
 
-#include "app.h"
-#include "db.h"
-#include "recon.h"
+#include "io/db.h"
+#include "io/proc.h"
+#include "school/recon.h"
+#include "school/school.h"
 
 int main(void)
 {
 	struct recon_summary s;
-	struct app app;
+	struct proc proc;
 	int rc = 2;
 
-	if (app_open(&app, "reconcile",
-	             CONFIG_DB | CONFIG_GOOGLE | CONFIG_ADMIN_TOKEN) != 0) {
-		app_close(&app);
+	if (proc_open(&proc, "reconcile",
+	              CONFIG_DB | CONFIG_GOOGLE | CONFIG_ADMIN_TOKEN) != 0 ||
+	    school_open(&proc) != 0) {
+		proc_close(&proc);
 		return 2;
 	}
-	if (recon_run(&app, &s) != 0) {
-		fprintf(stderr, "reconcile: %s\n", db_error(app.db));
+	if (recon_run(&proc, &s) != 0) {
+		fprintf(stderr, "reconcile: %s\n", db_error(proc.db));
 		goto out;
 	}
 	printf("reconcile: %d scheduled, %d meet links, %d cancellations "
@@ -32,6 +34,7 @@ int main(void)
 	       s.waiting);
 	rc = s.waiting == 0 ? 0 : 1;
 out:
-	app_close(&app);
+	school_close();
+	proc_close(&proc);
 	return rc;
 }

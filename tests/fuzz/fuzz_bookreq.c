@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bookreq.h"
-#include "jsonio.h"
-#include "tz.h"
+#include "school/bookreq.h"
+#include "core/jsonio.h"
+#include "core/tz.h"
 
 #define BOOKING "0123456789abcdef0123456789abcdef"
 #define NOW     1796126400LL /* 2026-12-01T12:00:00Z */

@@ -2,9 +2,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "gevent.h"
-#include "jsonio.h"
-#include "tz.h"
+#include "upstream/gevent.h"
+#include "core/jsonio.h"
+#include "core/tz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

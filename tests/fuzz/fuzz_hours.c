@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hours.h"
-#include "slots.h"
-#include "tz.h"
+#include "school/hours.h"
+#include "school/slots.h"
+#include "core/tz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

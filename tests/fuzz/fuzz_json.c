@@ -2,8 +2,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "jsonio.h"
-#include "limit.h"
+#include "core/jsonio.h"
+#include "core/limit.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto.h"
-#include "mp.h"
+#include "core/crypto.h"
+#include "upstream/mp.h"
 
 #define SECRET "fuzz-secret"
 #define NOW    1800000000LL

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
-#include "buf.h"
+#include "web/app.h"
+#include "core/buf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -28,13 +28,14 @@ static int read_mem(void *ctx, char *out, size_t len)
 	return (int)n;
 }
 
-static int echo_json(struct app *app, struct request *req, struct response *res)
+static int echo_json(struct proc *proc, struct request *req,
+                     struct response *res)
 {
 	struct json_object *obj;
 	char err[256];
 	int status;
 
-	(void)app;
+	(void)proc;
 	status = request_json_body(req, &obj, err, sizeof(err));
 	if (status != 0)
 		return response_error(res, status, "bad_request", "%s", err);
@@ -54,7 +55,7 @@ static const struct app_route routes[] = {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *copy = malloc(size + 1), *envp[17], *line, *next;
-	struct app app;
+	struct proc proc;
 	struct request req;
 	struct response res;
 	struct body body = {"", 0};
@@ -81,14 +82,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	envp[n] = NULL;
 
-	memset(&app, 0, sizeof(app));
-	app.cfg.internal_api_token = "fuzz-token";
+	memset(&proc, 0, sizeof(proc));
+	proc.cfg.internal_api_token = "fuzz-token";
 	response_init(&res);
 	buf_init(&out, 0);
 	if (request_init(&req, envp, err, sizeof(err)) == 0) {
 		req.read = read_mem;
 		req.read_ctx = &body;
-		(void)app_dispatch(&app, routes,
+		(void)app_dispatch(&proc, routes,
 		                   sizeof(routes) / sizeof(routes[0]), &req,
 		                   &res);
 	}

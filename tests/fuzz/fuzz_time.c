@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tz.h"
+#include "core/tz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

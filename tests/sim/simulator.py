@@ -9,8 +9,8 @@ One port serves everything:
     MercadoPago API root   http://HOST:PORT/mp         (/mp/v1/payments/{id})
     control API            /_sim/...                   (JSON in, JSON out)
 
-Behaviour follows shared/reference/protocols.md and the Calendar v3 discovery
-document, which is loaded at start-up (request bodies are validated against
+Behaviour follows Google's and MercadoPago's documented APIs and the
+Calendar v3 discovery document, which is loaded at start-up (request bodies are validated against
 its `Event` schema, query parameters against its method descriptions).
 
     python3 tests/sim/simulator.py --host 127.0.0.1 --port 0 \
@@ -3213,9 +3213,7 @@ class SimServer(http.server.ThreadingHTTPServer):
 
 def default_discovery_path():
     here = os.path.dirname(os.path.abspath(__file__))
-    repo = os.path.dirname(os.path.dirname(here))
-    return os.path.normpath(os.path.join(
-        repo, "..", "shared", "reference", "calendar-v3-discovery.json"))
+    return os.path.join(here, "reference", "calendar-v3-discovery.json")
 
 
 def load_discovery(path=None):
@@ -3243,7 +3241,7 @@ def main(argv=None):
     ap.add_argument("--log", help="request log lines go here (default "
                     "stderr)")
     ap.add_argument("--discovery", help="Calendar v3 discovery document "
-                    "(default $SIM_DISCOVERY or ../shared/reference/...)")
+                    "(default $SIM_DISCOVERY or tests/sim/reference/...)")
     args = ap.parse_args(argv)
     try:
         load_discovery(args.discovery)

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "http.h"
+#include "io/http.h"
 
 static pid_t peer_pid = -1;
 static int peer_port;

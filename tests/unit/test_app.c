@@ -9,10 +9,10 @@
 
 #include <json-c/json.h>
 
-#include "app.h"
+#include "web/app.h"
 #include "check.h"
-#include "jsonio.h"
-#include "limit.h"
+#include "core/jsonio.h"
+#include "core/limit.h"
 
 static const char token[] = "s3cret-internal-token-0123456789";
 
@@ -42,10 +42,10 @@ static int respond(struct request *req, struct response *res, const char *name)
 }
 
 #define HANDLER(name)                                                          \
-	static int h_##name(struct app *app, struct request *req,              \
+	static int h_##name(struct proc *proc, struct request *req,            \
 	                    struct response *res)                              \
 	{                                                                      \
-		(void)app;                                                     \
+		(void)proc;                                                    \
 		return respond(req, res, #name);                               \
 	}
 
@@ -95,7 +95,7 @@ static int counting_reader(void *ctx, char *data, size_t len)
 	return 0;
 }
 
-static struct app app;
+static struct proc proc;
 
 /*
  * Builds the request "method uri" (the query after '?'), with an
@@ -137,7 +137,7 @@ static int dispatch_in(const struct app_route *table, size_t n,
 	req.read = counting_reader;
 	req.read_ctx = NULL;
 	if (status == 0)
-		status = app_dispatch(&app, table, n, &req, res);
+		status = app_dispatch(&proc, table, n, &req, res);
 	else
 		status = -status;
 	request_free(&req);
@@ -465,10 +465,10 @@ TEST(internal_route_without_a_configured_token_refuses_all)
 	struct response res;
 	int status;
 
-	app.cfg.internal_api_token = NULL;
+	proc.cfg.internal_api_token = NULL;
 	status = dispatch("GET", "/api/calendar/events", bearer(), &res);
 	response_free(&res);
-	app.cfg.internal_api_token = token;
+	proc.cfg.internal_api_token = token;
 	CHECK_INT(status, 401);
 	CHECK(called == NULL);
 }
@@ -577,7 +577,7 @@ TEST(not_implemented_is_501)
 
 	memset(&req, 0, sizeof(req));
 	response_init(&res);
-	status = app_not_implemented(&app, &req, &res);
+	status = app_not_implemented(&proc, &req, &res);
 	ok = status == 501 && res.status == 501 &&
 	     strcmp(error_code(&res), "not_implemented") == 0;
 	response_free(&res);
@@ -646,9 +646,9 @@ TEST(contract_allow_for_every_path)
 
 int main(void)
 {
-	memset(&app, 0, sizeof(app));
-	app.program = "test_app";
-	app.cfg.internal_api_token = token;
+	memset(&proc, 0, sizeof(proc));
+	proc.program = "test_app";
+	proc.cfg.internal_api_token = token;
 
 	RUN(exact_path_reaches_its_handler);
 	RUN(head_is_answered_by_the_get_handler);

@@ -1,5 +1,5 @@
 /* Which busy intervals show in a window. */
-#include "avail.h"
+#include "school/avail.h"
 #include "check.h"
 
 TEST(crossing_an_edge_shows_touching_does_not)

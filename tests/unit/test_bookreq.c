@@ -8,15 +8,15 @@
 #include <json-c/json_util.h>
 #include <json-c/linkhash.h>
 
-#include "bookreq.h"
+#include "school/bookreq.h"
 #include "check.h"
-#include "tz.h"
+#include "core/tz.h"
 
 #define ZONE      "America/Argentina/Buenos_Aires"
 #define NOW       1796126400LL /* 2026-12-01T12:00:00Z, 09:00 local */
 #define NOTICE    120L
 #define BOOKING   "0123456789abcdef0123456789abcdef"
-#define DISCOVERY "../shared/reference/calendar-v3-discovery.json"
+#define DISCOVERY "tests/sim/reference/calendar-v3-discovery.json"
 
 /* 2027-01-10T15:00:00-03:00 */
 #define CLASS_START 1799604000LL

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "core/buf.h"
 #include "check.h"
 
 /* buf_vprintf through a variadic wrapper, as callers use it. */

@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include "check.h"
-#include "config.h"
-#include "crypto.h"
-#include "limit.h"
-#include "tz.h"
+#include "core/config.h"
+#include "core/crypto.h"
+#include "core/limit.h"
+#include "core/tz.h"
 
 static const char *const all_vars[] = {
         "DATABASE_URL",

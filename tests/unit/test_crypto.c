@@ -5,7 +5,7 @@
  * altered byte, random output that is well-formed and differs.
  */
 #include "check.h"
-#include "crypto.h"
+#include "core/crypto.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -17,8 +17,8 @@
 #include <openssl/evp.h>
 
 #include "check.h"
-#include "db.h"
-#include "limit.h"
+#include "io/db.h"
+#include "core/limit.h"
 
 /*
  * A fake MySQL server for one connection: it sends a protocol 10 greeting

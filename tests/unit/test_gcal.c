@@ -6,21 +6,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "web/app.h"
 #include "check.h"
-#include "gcal.h"
+#include "upstream/gcal.h"
 #include "peer.h"
 
-static struct app app;
+static struct proc proc;
 static char base[64];
 
-static void app_reset(void)
+static void proc_reset(void)
 {
-	http_client_free(app.http);
-	memset(&app, 0, sizeof(app));
+	http_client_free(proc.http);
+	memset(&proc, 0, sizeof(proc));
+	proc.http = http_client_new(NULL);
 	snprintf(base, sizeof(base), "http://127.0.0.1:%d", peer_port);
-	app.cfg.google_api_base = base;
-	app.cfg.google_calendar_id = "school@group.calendar.google.com";
+	proc.cfg.google_api_base = base;
+	proc.cfg.google_calendar_id = "school@group.calendar.google.com";
 }
 
 static enum gcal_result list(struct gcal_events *ev)
@@ -33,15 +34,15 @@ static enum gcal_result list(struct gcal_events *ev)
 	q.single_events = 1;
 	q.time_min = 1796148000; /* 2026-12-01T18:00:00Z */
 	q.time_max = 1796234400;
-	return gcal_events_list(&app, &auth, app.cfg.google_calendar_id, &q, ev,
-	                        err, sizeof(err));
+	return gcal_events_list(&proc, &auth, proc.cfg.google_calendar_id, &q,
+	                        ev, err, sizeof(err));
 }
 
 TEST(every_page_is_followed)
 {
 	struct gcal_events ev = {NULL, NULL};
 
-	app_reset();
+	proc_reset();
 	CHECK(script("[{\"status\":200,\"body\":\"{\\\"items\\\":[{\\\"id\\\":"
 	             "\\\"a\\\"},{\\\"id\\\":\\\"b\\\"}],\\\"nextPageToken\\\":"
 	             "\\\"p2\\\"}\"},{\"status\":200,\"body\":\"{\\\"items\\\":"
@@ -78,14 +79,14 @@ TEST(sync_token_replaces_the_window)
 	struct gcal_list q;
 	char err[256];
 
-	app_reset();
+	proc_reset();
 	CHECK(script("[{\"status\":200,\"body\":\"{\\\"items\\\":[],"
 	             "\\\"nextSyncToken\\\":\\\"sync-2\\\"}\"}]") == 0);
 	memset(&q, 0, sizeof(q));
 	q.single_events = 1;
 	q.sync_token = "sync-1";
-	CHECK_INT(gcal_events_list(&app, &auth, app.cfg.google_calendar_id, &q,
-	                           &ev, err, sizeof(err)),
+	CHECK_INT(gcal_events_list(&proc, &auth, proc.cfg.google_calendar_id,
+	                           &q, &ev, err, sizeof(err)),
 	          GCAL_OK);
 	CHECK_STR(ev.next_sync_token, "sync-2");
 	gcal_events_free(&ev);
@@ -118,7 +119,7 @@ TEST(google_errors_become_results)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct gcal_events ev = {NULL, NULL};
 
-		app_reset();
+		proc_reset();
 		CHECK(script(cases[i].script) == 0);
 		CHECK_INT(list(&ev), cases[i].want);
 		CHECK(ev.items == NULL);
@@ -129,7 +130,7 @@ TEST(rate_limit_403_is_retried)
 {
 	struct gcal_events ev = {NULL, NULL};
 
-	app_reset();
+	proc_reset();
 	CHECK(script("[{\"status\":403,\"body\":\"{\\\"error\\\":{\\\"errors"
 	             "\\\":[{\\\"domain\\\":\\\"usageLimits\\\",\\\"reason\\\":"
 	             "\\\"rateLimitExceeded\\\"}],\\\"code\\\":403}}\"},"
@@ -158,7 +159,7 @@ int main(void)
 	RUN(sync_token_replaces_the_window);
 	RUN(google_errors_become_results);
 	RUN(rate_limit_403_is_retried);
-	http_client_free(app.http);
+	http_client_free(proc.http);
 	http_client_free(ctl);
 	free(logtxt);
 	peer_stop();

@@ -2,8 +2,8 @@
 #include <json-c/json_tokener.h>
 
 #include "check.h"
-#include "gevent.h"
-#include "tz.h"
+#include "upstream/gevent.h"
+#include "core/tz.h"
 
 static struct json_object *ev(const char *json)
 {

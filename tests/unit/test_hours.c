@@ -4,7 +4,7 @@
  * whitespace, and each refusal with a message that names the problem.
  */
 #include "check.h"
-#include "hours.h"
+#include "school/hours.h"
 
 #include <string.h>
 

@@ -7,9 +7,9 @@
  * response and on what the peer received (GET /_log). Sleeps between tries
  * are recorded instead of waited, so nothing here waits on backoff.
  */
-#include "buf.h"
+#include "core/buf.h"
 #include "check.h"
-#include "http.h"
+#include "io/http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -8,8 +8,8 @@
 #include <json-c/json.h>
 
 #include "check.h"
-#include "jsonio.h"
-#include "limit.h"
+#include "core/jsonio.h"
+#include "core/limit.h"
 
 /* Parses a C string; 1 when it is accepted, 0 when refused. */
 static int accepted(const char *s)

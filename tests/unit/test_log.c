@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "log.h"
+#include "core/log.h"
 
 static char out[32768];
 static size_t outlen;

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "crypto.h"
-#include "mp.h"
+#include "core/crypto.h"
+#include "upstream/mp.h"
 
 #define SECRET "your_secret_key_here"
 #define TS     "1742505638683"

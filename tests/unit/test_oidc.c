@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "crypto.h"
-#include "oidc.h"
+#include "core/crypto.h"
+#include "upstream/oidc.h"
 
 #define CLIENT "sim-client-id.apps.googleusercontent.com"
 #define NOW    1800000000LL

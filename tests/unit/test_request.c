@@ -11,9 +11,9 @@
 #include <json-c/json.h>
 
 #include "check.h"
-#include "jsonio.h"
-#include "limit.h"
-#include "request.h"
+#include "core/jsonio.h"
+#include "core/limit.h"
+#include "web/request.h"
 
 /* The request's parameters, copied so they are the char * envp wants. */
 struct env {

@@ -9,9 +9,9 @@
 #include <json-c/json.h>
 
 #include "check.h"
-#include "jsonio.h"
-#include "limit.h"
-#include "response.h"
+#include "core/jsonio.h"
+#include "core/limit.h"
+#include "web/response.h"
 
 static const char json_content_type[] = "application/json; charset=utf-8";
 

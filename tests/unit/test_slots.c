@@ -14,8 +14,8 @@
  * 2018-11-03 Saturday, 9999-12-31 Friday.
  */
 #include "check.h"
-#include "slots.h"
-#include "tz.h"
+#include "school/slots.h"
+#include "core/tz.h"
 
 #include <stdlib.h>
 #include <string.h>

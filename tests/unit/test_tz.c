@@ -5,7 +5,7 @@
  * and round trips between instants and text.
  */
 #include "check.h"
-#include "tz.h"
+#include "core/tz.h"
 
 #include <stdlib.h>
 #include <string.h>

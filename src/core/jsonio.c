@@ -1,0 +1,179 @@
+#include "core/jsonio.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json_tokener.h>
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * json-c's strict mode still takes single-quoted strings, NaN and Infinity,
+ * numbers such as "1." and "01", and raw control bytes inside strings. 1
+ * when the tokens outside strings are those of RFC 8259 (the grammar is left
+ * to json-c) and no string holds \u0000 (C strings end there), else 0.
+ */
+static int rfc8259_tokens(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		if (s[i] == '"') {
+			for (i++; i < n && s[i] != '"'; i++) {
+				if ((unsigned char)s[i] < 0x20)
+					return 0;
+				/* \u0000 would cut the string short in C. */
+				if (s[i] == '\\' && n - i >= 6 &&
+				    memcmp(s + i + 1, "u0000", 5) == 0)
+					return 0;
+				if (s[i] == '\\')
+					i++;
+			}
+			i++;
+		} else if (s[i] == '-' || is_digit(s[i])) {
+			/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+			if (s[i] == '-')
+				i++;
+			if (i < n && s[i] == '0')
+				i++;
+			else if (i < n && is_digit(s[i]))
+				while (i < n && is_digit(s[i]))
+					i++;
+			else
+				return 0;
+			if (i < n && s[i] == '.') {
+				if (++i >= n || !is_digit(s[i]))
+					return 0;
+				while (i < n && is_digit(s[i]))
+					i++;
+			}
+			if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+				if (++i < n && (s[i] == '+' || s[i] == '-'))
+					i++;
+				if (i >= n || !is_digit(s[i]))
+					return 0;
+				while (i < n && is_digit(s[i]))
+					i++;
+			}
+			if (i < n && is_digit(s[i]))
+				return 0;
+		} else if (s[i] != '\0' &&
+		           strchr(" \t\r\n{}[]:,truefalsn", s[i])) {
+			i++;
+		} else {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+struct json_object *jsonio_parse(const char *data, size_t len, int max_depth,
+                                 char *err, size_t errlen)
+{
+	struct json_tokener *tok;
+	struct json_object *obj = NULL;
+	enum json_tokener_error jerr;
+	size_t end;
+
+	if (len > (size_t)0x7fffffff || memchr(data, '\0', len) != NULL) {
+		snprintf(err, errlen, "the body is not valid JSON");
+		return NULL;
+	}
+	if (!rfc8259_tokens(data, len)) {
+		snprintf(err, errlen,
+		         "the body is not valid JSON: unexpected character");
+		return NULL;
+	}
+	tok = json_tokener_new_ex(max_depth);
+	if (tok == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	                                    JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, data, (int)len);
+	jerr = json_tokener_get_error(tok);
+	if (jerr == json_tokener_continue) {
+		snprintf(err, errlen,
+		         "the body is not valid JSON: it ends early");
+		goto fail;
+	}
+	if (jerr != json_tokener_success) {
+		snprintf(err, errlen, "the body is not valid JSON: %s",
+		         jerr == json_tokener_error_depth
+		                 ? "nested too deeply"
+		                 : json_tokener_error_desc(jerr));
+		goto fail;
+	}
+	for (end = json_tokener_get_parse_end(tok); end < len; end++)
+		if (data[end] != ' ' && data[end] != '\t' &&
+		    data[end] != '\r' && data[end] != '\n')
+			break;
+	if (end != len) {
+		snprintf(err, errlen,
+		         "the body is not valid JSON: bytes after the value");
+		goto fail;
+	}
+	json_tokener_free(tok);
+	return obj;
+fail:
+	json_object_put(obj);
+	json_tokener_free(tok);
+	return NULL;
+}
+
+struct json_object *jsonio_member(struct json_object *obj, const char *key,
+                                  enum json_type type)
+{
+	struct json_object *v;
+
+	if (obj == NULL || !json_object_is_type(obj, json_type_object) ||
+	    !json_object_object_get_ex(obj, key, &v) ||
+	    !json_object_is_type(v, type))
+		return NULL;
+	return v;
+}
+
+const char *jsonio_string(struct json_object *obj, const char *key)
+{
+	struct json_object *v = jsonio_member(obj, key, json_type_string);
+
+	return v ? json_object_get_string(v) : NULL;
+}
+
+int jsonio_add(struct json_object *obj, const char *key,
+               struct json_object *value)
+{
+	if (json_object_object_add(obj, key, value) != 0) {
+		json_object_put(value);
+		return -1;
+	}
+	return 0;
+}
+
+int jsonio_add_string(struct json_object *obj, const char *key,
+                      const char *value)
+{
+	struct json_object *v = NULL;
+
+	if (value != NULL && (v = json_object_new_string(value)) == NULL)
+		return -1;
+	return jsonio_add(obj, key, v);
+}
+
+int jsonio_add_bool(struct json_object *obj, const char *key, int value)
+{
+	struct json_object *v = json_object_new_boolean(value ? 1 : 0);
+
+	return v ? jsonio_add(obj, key, v) : -1;
+}
+
+int jsonio_add_int(struct json_object *obj, const char *key, long long n)
+{
+	struct json_object *v = json_object_new_int64(n);
+
+	return v ? jsonio_add(obj, key, v) : -1;
+}

@@ -1,0 +1,229 @@
+#include "io/migrate.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/crypto.h"
+#include "io/db.h"
+
+#define MIGRATE_MAX_FILES 1000
+#define MIGRATE_MAX_BYTES (1024u * 1024u)
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A migration file name: digits, '_', then [a-z0-9_] and ".sql". */
+static int migration_name(const char *s)
+{
+	size_t i = 0, n = strlen(s);
+
+	if (n < 6 || strcmp(s + n - 4, ".sql") != 0)
+		return 0;
+	while (s[i] >= '0' && s[i] <= '9')
+		i++;
+	if (i == 0 || s[i] != '_')
+		return 0;
+	for (; i < n - 4; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+static int read_file(const char *path, struct buf *b)
+{
+	char chunk[8192];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return -1;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (buf_append(b, chunk, n) != 0) {
+			fclose(f);
+			return -1;
+		}
+	if (ferror(f)) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	return 0;
+}
+
+/* Runs each statement of text. 0 or -1 (err set). */
+static int run_file(struct db *db, const char *name, char *text, char *err,
+                    size_t errlen)
+{
+	struct buf stmt;
+	char *line, *next;
+	int rc = -1;
+
+	buf_init(&stmt, MIGRATE_MAX_BYTES);
+	for (line = text; line && *line; line = next) {
+		size_t n;
+		const char *p;
+
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		for (p = line; *p == ' ' || *p == '\t'; p++)
+			;
+		if (p[0] == '-' && p[1] == '-')
+			continue;
+		if (buf_puts(&stmt, line) != 0 || buf_puts(&stmt, "\n") != 0)
+			goto out;
+		n = strlen(line);
+		while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t' ||
+		                 line[n - 1] == '\r'))
+			n--;
+		if (n > 0 && line[n - 1] == ';') {
+			enum db_result r;
+
+			stmt.data[stmt.len - 1] = '\0'; /* the newline */
+			while (stmt.len > 0 && stmt.data[stmt.len - 1] != ';')
+				stmt.len--;
+			stmt.data[--stmt.len] = '\0'; /* the ';' */
+			r = db_exec(db, buf_str(&stmt), NULL, 0, NULL);
+			if (r != DB_OK) {
+				snprintf(err, errlen, "%s: %s", name,
+				         db_error(db));
+				goto out;
+			}
+			buf_reset(&stmt);
+		}
+	}
+	for (line = stmt.data; line && *line; line++)
+		if (*line != ' ' && *line != '\n' && *line != '\t' &&
+		    *line != '\r') {
+			snprintf(err, errlen,
+			         "%s: the last statement has no ';'", name);
+			goto out;
+		}
+	rc = 0;
+out:
+	buf_free(&stmt);
+	return rc;
+}
+
+int migrate_apply(struct db *db, const char *dir, FILE *out, char *err,
+                  size_t errlen)
+{
+	char *names[MIGRATE_MAX_FILES];
+	size_t nnames = 0, i, applied = 0;
+	struct db_rows rows = {0};
+	struct dirent *de;
+	int locked = 0, rc = -1;
+	DIR *d;
+
+	d = opendir(dir);
+	if (d == NULL) {
+		snprintf(err, errlen, "cannot open %s", dir);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!migration_name(de->d_name))
+			continue;
+		if (nnames == MIGRATE_MAX_FILES ||
+		    (names[nnames] = strdup(de->d_name)) == NULL) {
+			snprintf(err, errlen, "too many migrations");
+			closedir(d);
+			goto out;
+		}
+		nnames++;
+	}
+	closedir(d);
+	qsort(names, nnames, sizeof(names[0]), cmp_names);
+
+	if (db_query(db, "SELECT GET_LOCK('schema_migrations', 60)", NULL, 0,
+	             &rows) != DB_OK ||
+	    rows.nrows != 1 || db_cell(&rows, 0, 0) == NULL ||
+	    strcmp(db_cell(&rows, 0, 0), "1") != 0) {
+		snprintf(err, errlen, "cannot take the migration lock: %s",
+		         db_error(db));
+		goto out;
+	}
+	locked = 1;
+	db_rows_free(&rows);
+	if (db_exec(db,
+	            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	            "version VARCHAR(255) CHARACTER SET ascii NOT NULL "
+	            "PRIMARY KEY, checksum CHAR(64) CHARACTER SET ascii NOT "
+	            "NULL, appliedAt DATETIME NOT NULL DEFAULT "
+	            "CURRENT_TIMESTAMP) ENGINE=InnoDB",
+	            NULL, 0, NULL) != DB_OK) {
+		snprintf(err, errlen, "cannot create schema_migrations: %s",
+		         db_error(db));
+		goto out;
+	}
+	for (i = 0; i < nnames; i++) {
+		char path[4096], hex[65];
+		unsigned char sum[32];
+		struct db_param p[2];
+		struct buf text;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		buf_init(&text, MIGRATE_MAX_BYTES);
+		if (read_file(path, &text) != 0) {
+			snprintf(err, errlen, "cannot read %s", path);
+			buf_free(&text);
+			goto out;
+		}
+		crypto_sha256(buf_str(&text), text.len, sum);
+		crypto_hex(sum, sizeof(sum), hex);
+		p[0] = db_text(names[i]);
+		if (db_query(db,
+		             "SELECT checksum FROM schema_migrations "
+		             "WHERE version = ?",
+		             p, 1, &rows) != DB_OK) {
+			snprintf(err, errlen, "%s", db_error(db));
+			buf_free(&text);
+			goto out;
+		}
+		if (rows.nrows == 1) {
+			if (strcmp(db_cell(&rows, 0, 0), hex) != 0)
+				fprintf(out,
+				        "migrate: warning: %s changed after it "
+				        "was applied; add a new migration "
+				        "instead\n",
+				        names[i]);
+			db_rows_free(&rows);
+			buf_free(&text);
+			continue;
+		}
+		db_rows_free(&rows);
+		if (text.len == 0 ||
+		    run_file(db, names[i], text.data, err, errlen) != 0) {
+			if (text.len == 0)
+				snprintf(err, errlen, "%s is empty", names[i]);
+			buf_free(&text);
+			goto out;
+		}
+		buf_free(&text);
+		p[1] = db_text(hex);
+		if (db_exec(db,
+		            "INSERT INTO schema_migrations (version, checksum) "
+		            "VALUES (?, ?)",
+		            p, 2, NULL) != DB_OK) {
+			snprintf(err, errlen, "%s", db_error(db));
+			goto out;
+		}
+		fprintf(out, "migrate: applied %s\n", names[i]);
+		applied++;
+	}
+	fprintf(out, "migrate: %zu applied, %zu already there\n", applied,
+	        nnames - applied);
+	rc = 0;
+out:
+	if (locked && db_query(db, "SELECT RELEASE_LOCK('schema_migrations')",
+	                       NULL, 0, &rows) == DB_OK)
+		db_rows_free(&rows);
+	db_rows_free(&rows);
+	for (i = 0; i < nnames; i++)
+		free(names[i]);
+	return rc;
+}

@@ -1,0 +1,135 @@
+#include "school/connect.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/crypto.h"
+#include "core/log.h"
+#include "io/db.h"
+
+#define AAD_VERIFIER "oauth_states.codeVerifier"
+
+static void sha256_hex(const char *s, char out[65])
+{
+	unsigned char sum[32];
+
+	crypto_sha256(s, strlen(s), sum);
+	crypto_hex(sum, sizeof(sum), out);
+}
+
+enum connect_state connect_state_new(struct proc *proc, const char *request_id,
+                                     const char *state, const char *cookie,
+                                     const char *verifier)
+{
+	char state_hash[65], cookie_hash[65];
+	unsigned char *box = NULL;
+	size_t boxlen = 0;
+	enum connect_state result = CONNECT_STATE_DB_DOWN;
+
+	if (crypto_seal(proc->cfg.token_key, verifier, strlen(verifier),
+	                AAD_VERIFIER, strlen(AAD_VERIFIER), &box, &boxlen) != 0)
+		return CONNECT_STATE_NOMEM;
+	sha256_hex(state, state_hash);
+	sha256_hex(cookie, cookie_hash);
+	{
+		struct db_param p[4] = {
+		        db_text(state_hash), db_text(cookie_hash),
+		        db_blob(box, boxlen), db_int(CONNECT_STATE_TTL_S)};
+
+		/* Old rows go as new ones come: no cron needed. */
+		if (db_exec(proc->db,
+		            "DELETE FROM oauth_states WHERE expiresAt < "
+		            "UTC_TIMESTAMP() - INTERVAL 1 DAY",
+		            NULL, 0, NULL) != DB_OK ||
+		    db_exec(proc->db,
+		            "INSERT INTO oauth_states (stateHash, browserHash, "
+		            "codeVerifier, expiresAt) VALUES (?, ?, ?, "
+		            "UTC_TIMESTAMP() + INTERVAL ? SECOND)",
+		            p, 4, NULL) != DB_OK)
+			log_warn(request_id, "storing the OAuth state: %s",
+			         db_error(proc->db));
+		else
+			result = CONNECT_STATE_OK;
+	}
+	free(box);
+	return result;
+}
+
+enum connect_state connect_state_take(struct proc *proc, const char *request_id,
+                                      const char *state, const char *cookie,
+                                      char **verifier)
+{
+	char state_hash[65], cookie_hash[65];
+	struct db_rows rows;
+	struct db_param p;
+	unsigned long long affected = 0;
+	unsigned char *plain = NULL;
+	size_t plainlen;
+	enum connect_state result;
+
+	sha256_hex(state, state_hash);
+	p = db_text(state_hash);
+	if (db_query(proc->db,
+	             "SELECT browserHash, codeVerifier, "
+	             "expiresAt < UTC_TIMESTAMP(), usedAt IS NOT NULL "
+	             "FROM oauth_states WHERE stateHash = ?",
+	             &p, 1, &rows) != DB_OK) {
+		log_warn(request_id, "reading the OAuth state: %s",
+		         db_error(proc->db));
+		db_rows_free(&rows);
+		return CONNECT_STATE_DB_DOWN;
+	}
+	if (rows.nrows != 1) {
+		result = CONNECT_STATE_UNKNOWN;
+		goto out;
+	}
+	if (strcmp(db_cell(&rows, 0, 3), "1") == 0) {
+		result = CONNECT_STATE_USED;
+		goto out;
+	}
+	if (strcmp(db_cell(&rows, 0, 2), "1") == 0) {
+		result = CONNECT_STATE_EXPIRED;
+		goto out;
+	}
+	if (cookie[0] != '\0')
+		sha256_hex(cookie, cookie_hash);
+	if (cookie[0] == '\0' ||
+	    !crypto_equal(cookie_hash, 64, db_cell(&rows, 0, 0),
+	                  db_cell_len(&rows, 0, 0))) {
+		result = CONNECT_STATE_OTHER_BROWSER;
+		goto out;
+	}
+	if (crypto_open(proc->cfg.token_key,
+	                (const unsigned char *)db_cell(&rows, 0, 1),
+	                db_cell_len(&rows, 0, 1), AAD_VERIFIER,
+	                strlen(AAD_VERIFIER), &plain, &plainlen) != 0) {
+		log_warn(request_id, "the stored PKCE verifier cannot be "
+		                     "opened with TOKEN_ENCRYPTION_KEY");
+		result = CONNECT_STATE_UNREADABLE;
+		goto out;
+	}
+	/* Single use, also against a concurrent second callback. */
+	if (db_exec(proc->db,
+	            "UPDATE oauth_states SET usedAt = UTC_TIMESTAMP() "
+	            "WHERE stateHash = ? AND usedAt IS NULL",
+	            &p, 1, &affected) != DB_OK ||
+	    affected != 1) {
+		result = CONNECT_STATE_USED;
+		goto out;
+	}
+	*verifier = (char *)plain;
+	plain = NULL;
+	result = CONNECT_STATE_OK;
+out:
+	if (plain != NULL)
+		crypto_free_secret(plain, plainlen);
+	db_rows_free(&rows);
+	return result;
+}
+
+int connect_is_admin(const struct config *cfg, const struct oidc_claims *c)
+{
+	return c->email_verified && cfg->admin_email != NULL &&
+	       strcasecmp(c->email, cfg->admin_email) == 0;
+}

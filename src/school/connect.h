@@ -1,0 +1,55 @@
+/*
+ * connect - the school's rules for connecting its Google account: the
+ * single-use states of the sign-in (the oauth_states table: only the
+ * state's SHA-256 is stored, with the browser cookie's SHA-256 and the
+ * PKCE verifier sealed under TOKEN_ENCRYPTION_KEY, for
+ * CONNECT_STATE_TTL_S), and which account may connect (a verified email
+ * equal to ADMIN_EMAIL, case folded).
+ */
+#ifndef CONNECT_H
+#define CONNECT_H
+
+#include <stddef.h>
+
+#include "io/proc.h"
+#include "upstream/oidc.h"
+
+#define CONNECT_STATE_TTL_S 600
+
+enum connect_state {
+	CONNECT_STATE_OK = 0,
+	CONNECT_STATE_UNKNOWN,       /* no such state */
+	CONNECT_STATE_USED,          /* already consumed */
+	CONNECT_STATE_EXPIRED,       /* older than the TTL */
+	CONNECT_STATE_OTHER_BROWSER, /* the cookie does not match */
+	CONNECT_STATE_UNREADABLE,    /* the verifier cannot be opened */
+	CONNECT_STATE_NOMEM,
+	CONNECT_STATE_DB_DOWN
+};
+
+/*
+ * Stores a new state for the browser holding cookie, with the PKCE
+ * verifier (sealed); removes states long expired. CONNECT_STATE_OK,
+ * CONNECT_STATE_NOMEM or CONNECT_STATE_DB_DOWN (logged).
+ */
+enum connect_state connect_state_new(struct proc *proc, const char *request_id,
+                                     const char *state, const char *cookie,
+                                     const char *verifier)
+        __attribute__((warn_unused_result));
+
+/*
+ * Checks state against the browser's cookie ("" when it has none) and
+ * consumes it, once, also against a concurrent second callback. On
+ * CONNECT_STATE_OK *verifier is the PKCE verifier (malloc'd; the caller
+ * frees it with crypto_free_secret()).
+ */
+enum connect_state connect_state_take(struct proc *proc, const char *request_id,
+                                      const char *state, const char *cookie,
+                                      char **verifier)
+        __attribute__((warn_unused_result));
+
+/* Whether the account in c may connect the school's calendar or sign in
+ * to the console: a verified email equal to ADMIN_EMAIL, case folded. */
+int connect_is_admin(const struct config *cfg, const struct oidc_claims *c);
+
+#endif

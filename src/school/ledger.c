@@ -1,0 +1,884 @@
+#include "school/ledger.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/jsonio.h"
+#include "core/log.h"
+#include "core/tz.h"
+
+#define ACTIVE                                                                 \
+	"status NOT IN ('cancelled', 'failed') AND (status <> 'held' OR "      \
+	"holdExpiresAt > UTC_TIMESTAMP())"
+
+/* Work reconciliation has on a booking. */
+#define WORK                                                                   \
+	"(status = 'scheduling' OR cancelPending = 1 OR (status = "            \
+	"'scheduled' AND meetLink IS NULL AND createdAt > UTC_TIMESTAMP() - "  \
+	"INTERVAL 24 HOUR))"
+
+#define TRIES 3 /* a transaction that deadlocks is tried this often */
+
+static long long to_ll(const char *s)
+{
+	return s ? strtoll(s, NULL, 10) : 0;
+}
+
+static void copy_cell(char *out, size_t len, const char *cell)
+{
+	snprintf(out, len, "%s", cell ? cell : "");
+}
+
+/* ---- the state machine ---- */
+
+static const char *const statuses[] = {"held",      "pending",   "scheduling",
+                                       "scheduled", "cancelled", "failed"};
+
+#define NSTATUS (sizeof(statuses) / sizeof(statuses[0]))
+
+/* allowed[from][to]; the last row is a booking not yet written. */
+static const unsigned char allowed[NSTATUS + 1][NSTATUS] = {
+        /*             held pend schg schd canc fail */
+        /* held */ {0, 1, 1, 0, 1, 1},
+        /* pending */ {0, 0, 1, 0, 1, 1},
+        /* scheduling */ {0, 0, 0, 1, 1, 1},
+        /* scheduled */ {0, 0, 1, 0, 1, 0},
+        /* cancelled */ {0, 0, 0, 0, 0, 0},
+        /* failed */ {0, 0, 0, 0, 1, 0},
+        /* (new) */ {1, 1, 1, 0, 0, 1},
+};
+
+/* The index of a status, NSTATUS for NULL (a new booking), -1 when it is
+ * none. */
+static int status_index(const char *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return (int)NSTATUS;
+	for (i = 0; i < NSTATUS; i++)
+		if (strcmp(statuses[i], s) == 0)
+			return (int)i;
+	return -1;
+}
+
+int ledger_transition_allowed(const char *from, const char *to)
+{
+	int f = status_index(from), t = to ? status_index(to) : -1;
+
+	return f >= 0 && t >= 0 && t < (int)NSTATUS && allowed[f][t];
+}
+
+static enum db_result history(struct db *db, const char *id, const char *from,
+                              const char *to, const char *why)
+{
+	struct db_param p[4] = {db_text(id), db_text(from), db_text(to),
+	                        db_text(why ? why : "")};
+
+	return db_exec(db,
+	               "INSERT INTO booking_history (bookingId, fromStatus, "
+	               "toStatus, reason, at) VALUES (?, ?, ?, LEFT(?, 255), "
+	               "UTC_TIMESTAMP(6))",
+	               p, 4, NULL);
+}
+
+#define MAX_SET 6 /* parameters of a change's extra assignments */
+
+/*
+ * The one place a booking's status changes: booking id from status from
+ * to status to, with set (further "column = ..." assignments, a literal of
+ * this file, NULL: none) and its n params, as a compare-and-swap on the
+ * status the caller saw, and the history row, in the caller's transaction
+ * or one of its own. from == to changes the row, not its status, and
+ * leaves no history.
+ */
+static enum ledger_result change(struct db *db, const char *id,
+                                 const char *from, const char *to,
+                                 const char *why, const char *set,
+                                 const struct db_param *params, size_t n)
+{
+	struct db_param p[MAX_SET + 3];
+	unsigned long long affected = 0;
+	char sql[512];
+	int own = 0, moves = strcmp(from, to) != 0;
+	enum db_result r;
+	size_t i, k = 0;
+
+	if (moves && !ledger_transition_allowed(from, to)) {
+		log_warn(NULL, "booking %s: %s -> %s is not allowed", id, from,
+		         to);
+		return LEDGER_REFUSED;
+	}
+	if (n > MAX_SET ||
+	    snprintf(sql, sizeof(sql),
+	             "UPDATE bookings SET status = ?%s%s WHERE id = ? AND "
+	             "status = ?",
+	             set ? ", " : "", set ? set : "") >= (int)sizeof(sql))
+		return LEDGER_DB_DOWN;
+	p[k++] = db_text(to);
+	for (i = 0; i < n; i++)
+		p[k++] = params[i];
+	p[k++] = db_text(id);
+	p[k++] = db_text(from);
+	if (moves && !db_in_transaction(db)) {
+		if (db_begin(db) != DB_OK)
+			return LEDGER_DB_DOWN;
+		own = 1;
+	}
+	r = db_exec(db, sql, p, k, &affected);
+	if (r == DB_OK && affected == 0) {
+		if (own)
+			db_rollback(db);
+		return LEDGER_RACED;
+	}
+	if (r == DB_OK && moves)
+		r = history(db, id, from, to, why);
+	if (own) {
+		if (r == DB_OK)
+			r = db_commit(db);
+		else
+			db_rollback(db);
+	}
+	if (r == DB_RETRY || r == DB_DUPLICATE)
+		return LEDGER_RETRY;
+	return r == DB_OK ? LEDGER_OK : LEDGER_DB_DOWN;
+}
+
+enum ledger_result ledger_transition(struct db *db, const char *id,
+                                     const char *from, const char *to,
+                                     const char *why)
+{
+	if (from == NULL || to == NULL || strcmp(from, to) == 0)
+		return LEDGER_REFUSED;
+	return change(db, id, from, to, why, NULL, NULL, 0);
+}
+
+int ledger_id_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 32; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[32] == '\0';
+}
+
+/* ---- reading ---- */
+
+int ledger_load(struct db *db, const char *id, struct ledger_row *r)
+{
+	struct db_param p = db_text(id);
+	struct db_rows rows;
+
+	memset(r, 0, sizeof(*r));
+	if (db_query(db,
+	             "SELECT status, UNIX_TIMESTAMP(startAt), "
+	             "UNIX_TIMESTAMP(endAt), classType, participants, "
+	             "studentEmail, studentName, notes, eventId IS NOT NULL, "
+	             "meetLink IS NOT NULL, cancelPending FROM bookings "
+	             "WHERE id = ?",
+	             &p, 1, &rows) != DB_OK) {
+		db_rows_free(&rows);
+		return -1;
+	}
+	if (rows.nrows != 1) {
+		db_rows_free(&rows);
+		return 0;
+	}
+	copy_cell(r->status, sizeof(r->status), db_cell(&rows, 0, 0));
+	r->b.start = to_ll(db_cell(&rows, 0, 1));
+	r->end = to_ll(db_cell(&rows, 0, 2));
+	r->b.duration_min = (int)((r->end - r->b.start) / 60);
+	copy_cell(r->b.class_type, sizeof(r->b.class_type),
+	          db_cell(&rows, 0, 3));
+	r->b.participants = (int)to_ll(db_cell(&rows, 0, 4));
+	copy_cell(r->b.email, sizeof(r->b.email), db_cell(&rows, 0, 5));
+	copy_cell(r->b.name, sizeof(r->b.name), db_cell(&rows, 0, 6));
+	copy_cell(r->b.notes, sizeof(r->b.notes), db_cell(&rows, 0, 7));
+	r->has_event = to_ll(db_cell(&rows, 0, 8)) == 1;
+	r->has_meet = to_ll(db_cell(&rows, 0, 9)) == 1;
+	r->cancel_pending = to_ll(db_cell(&rows, 0, 10)) == 1;
+	db_rows_free(&rows);
+	return 1;
+}
+
+/* A DATETIME cell (UTC) as an ISO time in the zone, or null. */
+static int add_time(struct json_object *o, const char *key, const char *cell)
+{
+	char s[TZ_ISO_MAX];
+
+	return jsonio_add_string(
+	        o, key, tz_db_to_iso(cell, s, sizeof(s)) == 0 ? s : NULL);
+}
+
+int ledger_booking_json(struct db *db, const char *id, struct json_object **out)
+{
+	struct db_param p = db_text(id);
+	struct json_object *o;
+	struct db_rows rows;
+
+	if (db_query(db,
+	             "SELECT id, status, startAt, endAt, timeZone, classType, "
+	             "participants, studentEmail, studentName, eventId, "
+	             "meetLink, htmlLink, paymentId, holdExpiresAt, lastError "
+	             "FROM bookings WHERE id = ?",
+	             &p, 1, &rows) != DB_OK) {
+		db_rows_free(&rows);
+		return -1;
+	}
+	if (rows.nrows != 1) {
+		db_rows_free(&rows);
+		return 1;
+	}
+	o = json_object_new_object();
+	if (o == NULL || jsonio_add_string(o, "id", db_cell(&rows, 0, 0)) ||
+	    jsonio_add_string(o, "status", db_cell(&rows, 0, 1)) ||
+	    add_time(o, "start", db_cell(&rows, 0, 2)) ||
+	    add_time(o, "end", db_cell(&rows, 0, 3)) ||
+	    jsonio_add_string(o, "timeZone", db_cell(&rows, 0, 4)) ||
+	    jsonio_add_string(o, "classType", db_cell(&rows, 0, 5)) ||
+	    jsonio_add_int(o, "participants", to_ll(db_cell(&rows, 0, 6))) ||
+	    jsonio_add_string(o, "studentEmail", db_cell(&rows, 0, 7)) ||
+	    jsonio_add_string(o, "studentName", db_cell(&rows, 0, 8)) ||
+	    jsonio_add_string(o, "eventId", db_cell(&rows, 0, 9)) ||
+	    jsonio_add_string(o, "meetLink", db_cell(&rows, 0, 10)) ||
+	    jsonio_add_string(o, "htmlLink", db_cell(&rows, 0, 11)) ||
+	    jsonio_add_string(o, "paymentId", db_cell(&rows, 0, 12)) ||
+	    add_time(o, "holdExpiresAt", db_cell(&rows, 0, 13)) ||
+	    jsonio_add_string(o, "lastError", db_cell(&rows, 0, 14))) {
+		json_object_put(o);
+		db_rows_free(&rows);
+		return -1;
+	}
+	db_rows_free(&rows);
+	*out = o;
+	return 0;
+}
+
+int ledger_active_between(struct db *db, int64_t from, int64_t to,
+                          struct slots_busy **busy, size_t *n, size_t *cap)
+{
+	struct db_param p[2] = {db_int(to), db_int(from)};
+	struct db_rows rows;
+	size_t i;
+
+	if (db_query(db,
+	             "SELECT UNIX_TIMESTAMP(startAt), UNIX_TIMESTAMP(endAt) "
+	             "FROM bookings WHERE startAt < FROM_UNIXTIME(?) "
+	             "AND endAt > FROM_UNIXTIME(?) AND " ACTIVE,
+	             p, 2, &rows) != DB_OK) {
+		db_rows_free(&rows);
+		return -1;
+	}
+	for (i = 0; i < rows.nrows; i++) {
+		if (*n == *cap) {
+			size_t ncap = *cap ? *cap * 2 : 32;
+			struct slots_busy *q =
+			        realloc(*busy, ncap * sizeof(*q));
+
+			if (q == NULL) {
+				db_rows_free(&rows);
+				return -1;
+			}
+			*busy = q;
+			*cap = ncap;
+		}
+		(*busy)[*n].start = to_ll(db_cell(&rows, i, 0));
+		(*busy)[*n].end = to_ll(db_cell(&rows, i, 1));
+		(*n)++;
+	}
+	db_rows_free(&rows);
+	return 0;
+}
+
+/* ---- new bookings and the slot lock ---- */
+
+enum db_result ledger_lock_slots(struct db *db)
+{
+	struct db_rows rows;
+	enum db_result r;
+
+	r = db_query(db,
+	             "SELECT name FROM booking_locks WHERE name = 'slots' "
+	             "FOR UPDATE",
+	             NULL, 0, &rows);
+	db_rows_free(&rows);
+	return r;
+}
+
+int ledger_slot_taken(struct db *db, int64_t start, int64_t end,
+                      const char *own_id)
+{
+	struct db_param p[3] = {db_int(end), db_int(start),
+	                        db_text(own_id ? own_id : "")};
+	struct db_rows rows;
+	int taken;
+
+	if (db_query(db,
+	             "SELECT id FROM bookings WHERE startAt < FROM_UNIXTIME(?) "
+	             "AND endAt > FROM_UNIXTIME(?) AND id <> ? AND " ACTIVE
+	             " LIMIT 1",
+	             p, 3, &rows) != DB_OK) {
+		db_rows_free(&rows);
+		return -1;
+	}
+	taken = rows.nrows > 0;
+	db_rows_free(&rows);
+	return taken;
+}
+
+enum db_result ledger_insert(struct db *db, const char *id,
+                             const struct bookreq *b,
+                             const struct ledger_new *r)
+{
+	char s_db[24], e_db[24];
+	int64_t end = b->start + (int64_t)b->duration_min * 60;
+	enum db_result res;
+
+	if (!ledger_transition_allowed(NULL, r->status))
+		return DB_ERROR;
+	if (tz_format_db(b->start, s_db, sizeof(s_db)) != 0 ||
+	    tz_format_db(end, e_db, sizeof(e_db)) != 0)
+		return DB_ERROR;
+	{
+		struct db_param p[16] = {
+		        db_text(id),
+		        db_text(r->status),
+		        db_text(s_db),
+		        db_text(e_db),
+		        db_text(tz_name()),
+		        db_text(b->class_type),
+		        db_int(b->participants),
+		        db_text(b->email),
+		        db_text(b->name[0] ? b->name : NULL),
+		        db_text(b->notes[0] ? b->notes : NULL),
+		        db_text(r->idem_key),
+		        db_text(r->idem_key ? r->idem_hash : NULL),
+		        db_text(r->payment_id),
+		        db_text(r->last_error),
+		        db_int(r->hold_min > 0),
+		        db_int(r->hold_min),
+		};
+
+		res = db_exec(
+		        db,
+		        "INSERT INTO bookings (id, status, startAt, endAt, "
+		        "timeZone, classType, participants, studentEmail, "
+		        "studentName, notes, idempotencyKey, idempotencyHash, "
+		        "paymentId, lastError, holdExpiresAt) VALUES (?, ?, ?, "
+		        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, LEFT(?, 500), IF(? = 1, "
+		        "UTC_TIMESTAMP() + INTERVAL ? MINUTE, NULL))",
+		        p, 16, NULL);
+	}
+	if (res != DB_OK)
+		return res;
+	return history(db, id, NULL, r->status, r->why);
+}
+
+/* Under the lock: whether a booking already carries this key (another
+ * request with it got there first: it is a replay, not a conflict). */
+static int key_taken(struct db *db, const char *key)
+{
+	struct db_param p;
+	struct db_rows rows;
+	int taken;
+
+	if (key == NULL)
+		return 0;
+	p = db_text(key);
+	if (db_query(db, "SELECT id FROM bookings WHERE idempotencyKey = ?", &p,
+	             1, &rows) != DB_OK) {
+		db_rows_free(&rows);
+		return -1;
+	}
+	taken = rows.nrows > 0;
+	db_rows_free(&rows);
+	return taken;
+}
+
+int ledger_book(struct db *db, const char *id, const struct bookreq *b,
+                const struct ledger_new *r)
+{
+	int64_t end = b->start + (int64_t)b->duration_min * 60;
+	int attempt;
+
+	for (attempt = 0; attempt < TRIES; attempt++) {
+		enum db_result res;
+		int taken = 0;
+
+		if (db_begin(db) != DB_OK)
+			return -1;
+		res = ledger_lock_slots(db);
+		if (res == DB_OK) {
+			int dup = key_taken(db, r->idem_key);
+
+			if (dup == 1) {
+				db_rollback(db);
+				return 2;
+			}
+			taken = dup < 0 ? -1
+			                : ledger_slot_taken(db, b->start, end,
+			                                    NULL);
+			if (taken < 0)
+				res = DB_ERROR;
+		}
+		if (res == DB_OK && taken) {
+			db_rollback(db);
+			return 1;
+		}
+		if (res == DB_OK)
+			res = ledger_insert(db, id, b, r);
+		if (res == DB_OK)
+			res = db_commit(db);
+		else
+			db_rollback(db);
+		if (res == DB_OK)
+			return 0;
+		if (res == DB_DUPLICATE)
+			return 2;
+		if (res != DB_RETRY)
+			return -1;
+	}
+	return -1;
+}
+
+/* Booking id's status, locked for this transaction, into status. 1, 0
+ * when there is no such booking, -1. */
+static int status_for_update(struct db *db, const char *id, char *status,
+                             size_t len)
+{
+	struct db_param p = db_text(id);
+	struct db_rows rows;
+	int found;
+
+	if (db_query(db, "SELECT status FROM bookings WHERE id = ? FOR UPDATE",
+	             &p, 1, &rows) != DB_OK) {
+		db_rows_free(&rows);
+		return -1;
+	}
+	found = rows.nrows == 1;
+	if (found)
+		copy_cell(status, len, db_cell(&rows, 0, 0));
+	db_rows_free(&rows);
+	return found;
+}
+
+int ledger_move(struct db *db, const char *id, int64_t start, int64_t end)
+{
+	char s_db[24], e_db[24], status[LEDGER_STATUS_MAX];
+	int attempt;
+
+	if (tz_format_db(start, s_db, sizeof(s_db)) != 0 ||
+	    tz_format_db(end, e_db, sizeof(e_db)) != 0)
+		return -1;
+	for (attempt = 0; attempt < TRIES; attempt++) {
+		struct db_param p[2] = {db_text(s_db), db_text(e_db)};
+		enum ledger_result lr = LEDGER_DB_DOWN;
+		enum db_result res;
+		int taken = 0, found = -1;
+
+		if (db_begin(db) != DB_OK)
+			return -1;
+		res = ledger_lock_slots(db);
+		if (res == DB_OK)
+			found = status_for_update(db, id, status,
+			                          sizeof(status));
+		if (found == 0 ||
+		    (found == 1 && (strcmp(status, "cancelled") == 0 ||
+		                    strcmp(status, "failed") == 0))) {
+			db_rollback(db);
+			return 3;
+		}
+		if (found == 1)
+			taken = ledger_slot_taken(db, start, end, id);
+		if (found == 1 && taken == 1) {
+			db_rollback(db);
+			return 1;
+		}
+		if (found == 1 && taken == 0)
+			lr = change(
+			        db, id, status,
+			        strcmp(status, "scheduled") == 0 ? "scheduling"
+			                                         : status,
+			        "rescheduled", "startAt = ?, endAt = ?", p, 2);
+		/* The same times again change nothing: that is done too. */
+		res = lr == LEDGER_OK || lr == LEDGER_RACED ? DB_OK
+		      : lr == LEDGER_RETRY                  ? DB_RETRY
+		                                            : DB_ERROR;
+		if (res == DB_OK)
+			res = db_commit(db);
+		else
+			db_rollback(db);
+		if (res == DB_OK)
+			return 0;
+		if (res != DB_RETRY)
+			return -1;
+	}
+	return -1;
+}
+
+/* ---- the Google side's bookkeeping ---- */
+
+void ledger_record_failure(struct db *db, const char *request_id,
+                           const char *id, const char *error)
+{
+	struct db_param p[2] = {db_text(error), db_text(id)};
+
+	log_warn(request_id, "booking %s left for reconciliation: %s", id,
+	         error);
+	if (db_exec(db,
+	            "UPDATE bookings SET lastError = LEFT(?, 500), "
+	            "pendingSince = COALESCE(pendingSince, UTC_TIMESTAMP()), "
+	            /* MySQL assigns left to right: the delay is
+	             * computed from the attempts made before this one. */
+	            "nextAttemptAt = UTC_TIMESTAMP() + INTERVAL LEAST(3600, "
+	            "5 * POW(2, LEAST(attempts, 12))) SECOND, "
+	            "attempts = attempts + 1 WHERE id = ?",
+	            p, 2, NULL) != DB_OK)
+		log_warn(request_id, "recording the failure: %s", db_error(db));
+}
+
+enum ledger_result ledger_mark_scheduled(struct db *db, const char *id,
+                                         const char *from, const char *event_id,
+                                         const char *meet, const char *html)
+{
+	struct db_param p[4] = {db_text(event_id), db_text(meet), db_text(html),
+	                        db_int(meet == NULL)};
+
+	return change(db, id, from, "scheduled", "the event is on Google",
+	              "eventId = ?, meetLink = ?, htmlLink = ?, lastError = "
+	              "NULL, pendingSince = NULL, nextAttemptAt = IF(? = 1, "
+	              "UTC_TIMESTAMP() + INTERVAL 5 SECOND, NULL)",
+	              p, 4);
+}
+
+enum ledger_result ledger_cancel(struct db *db, const char *id,
+                                 const char *from, const char *why)
+{
+	/* An event may exist for any booking that reached scheduling. */
+	return change(db, id, from, "cancelled", why,
+	              "cancelPending = IF(status IN ('scheduling', "
+	              "'scheduled') OR eventId IS NOT NULL, 1, cancelPending)",
+	              NULL, 0);
+}
+
+enum db_result ledger_cancel_pending(struct db *db, const char *id)
+{
+	struct db_param p = db_text(id);
+
+	return db_exec(db, "UPDATE bookings SET cancelPending = 1 WHERE id = ?",
+	               &p, 1, NULL);
+}
+
+enum db_result ledger_cancel_done(struct db *db, const char *id)
+{
+	struct db_param p = db_text(id);
+
+	return db_exec(db,
+	               "UPDATE bookings SET cancelPending = 0, lastError = "
+	               "NULL, nextAttemptAt = NULL, pendingSince = NULL WHERE "
+	               "id = ?",
+	               &p, 1, NULL);
+}
+
+/* ---- Idempotency-Key ---- */
+
+int ledger_idem_find(struct db *db, const char *key, struct ledger_idem *out)
+{
+	struct db_param p = db_text(key);
+	struct db_rows rows;
+
+	memset(out, 0, sizeof(*out));
+	if (db_query(db,
+	             "SELECT idempotencyHash, idempotencyStatus, "
+	             "idempotencyReply, id, status, "
+	             "createdAt < UTC_TIMESTAMP() - INTERVAL 60 SECOND "
+	             "FROM bookings WHERE idempotencyKey = ?",
+	             &p, 1, &rows) != DB_OK) {
+		db_rows_free(&rows);
+		return -1;
+	}
+	if (rows.nrows == 0) {
+		db_rows_free(&rows);
+		return 0;
+	}
+	copy_cell(out->hash, sizeof(out->hash), db_cell(&rows, 0, 0));
+	if (db_cell(&rows, 0, 1) != NULL && db_cell(&rows, 0, 2) != NULL) {
+		out->len = db_cell_len(&rows, 0, 2);
+		out->reply = malloc(out->len + 1);
+		if (out->reply == NULL) {
+			db_rows_free(&rows);
+			return -1;
+		}
+		memcpy(out->reply, db_cell(&rows, 0, 2), out->len);
+		out->reply[out->len] = '\0';
+		out->status = (int)to_ll(db_cell(&rows, 0, 1));
+		out->has_reply = 1;
+	}
+	copy_cell(out->id, sizeof(out->id), db_cell(&rows, 0, 3));
+	copy_cell(out->bstatus, sizeof(out->bstatus), db_cell(&rows, 0, 4));
+	out->stale = to_ll(db_cell(&rows, 0, 5)) == 1;
+	db_rows_free(&rows);
+	return 1;
+}
+
+void ledger_idem_free(struct ledger_idem *i)
+{
+	free(i->reply);
+	i->reply = NULL;
+}
+
+void ledger_idem_keep(struct db *db, const char *request_id, const char *id,
+                      int status, const char *body, size_t len)
+{
+	struct db_param p[3] = {db_int(status), db_blob(body, len),
+	                        db_text(id)};
+
+	if (db_exec(db,
+	            "UPDATE bookings SET idempotencyStatus = ?, "
+	            "idempotencyReply = ? WHERE id = ? AND idempotencyKey IS "
+	            "NOT NULL",
+	            p, 3, NULL) != DB_OK)
+		log_warn(request_id, "keeping the idempotent reply: %s",
+		         db_error(db));
+}
+
+/* ---- payments ---- */
+
+int ledger_payment_status(struct db *db, const char *pid, char *status,
+                          size_t len)
+{
+	struct db_param p = db_text(pid);
+	struct db_rows rows;
+	int found;
+
+	if (db_query(db, "SELECT status FROM payments WHERE id = ? FOR UPDATE",
+	             &p, 1, &rows) != DB_OK) {
+		db_rows_free(&rows);
+		return -1;
+	}
+	found = rows.nrows == 1;
+	if (found)
+		copy_cell(status, len, db_cell(&rows, 0, 0));
+	db_rows_free(&rows);
+	return found;
+}
+
+enum db_result ledger_payment_upsert(struct db *db,
+                                     const struct ledger_payment *pay)
+{
+	struct db_param p[6] = {
+	        db_text(pay->id),     db_text(pay->status),
+	        db_text(pay->detail), db_text(pay->external_reference),
+	        db_text(pay->amount), db_text(pay->currency)};
+
+	return db_exec(db,
+	               "INSERT INTO payments (id, status, statusDetail, "
+	               "externalReference, amount, currency, lastNotifiedAt) "
+	               "VALUES (?, LEFT(?, 32), LEFT(?, 64), LEFT(?, 255), ?, "
+	               "LEFT(?, 3), UTC_TIMESTAMP()) ON DUPLICATE KEY UPDATE "
+	               "status = VALUES(status), statusDetail = "
+	               "VALUES(statusDetail), amount = VALUES(amount), "
+	               "currency = VALUES(currency), lastNotifiedAt = "
+	               "UTC_TIMESTAMP()",
+	               p, 6, NULL);
+}
+
+enum db_result ledger_payment_error(struct db *db, const char *pid,
+                                    const char *error)
+{
+	struct db_param p[2] = {db_text(error), db_text(pid)};
+
+	return db_exec(db,
+	               "UPDATE payments SET lastError = LEFT(?, 500) WHERE "
+	               "id = ?",
+	               p, 2, NULL);
+}
+
+enum db_result ledger_payment_link(struct db *db, const char *pid,
+                                   const char *id)
+{
+	struct db_param p[2] = {db_text(id), db_text(pid)};
+
+	return db_exec(db, "UPDATE payments SET bookingId = ? WHERE id = ?", p,
+	               2, NULL);
+}
+
+/* The one row of a paid-booking query into *out. 1, 0, -1. */
+static int paid_row(struct db *db, const char *sql, const char *key,
+                    struct ledger_paid *out)
+{
+	struct db_param p = db_text(key);
+	struct db_rows rows;
+	int found;
+
+	if (db_query(db, sql, &p, 1, &rows) != DB_OK) {
+		db_rows_free(&rows);
+		return -1;
+	}
+	found = rows.nrows == 1;
+	if (found) {
+		copy_cell(out->id, sizeof(out->id), db_cell(&rows, 0, 0));
+		copy_cell(out->status, sizeof(out->status),
+		          db_cell(&rows, 0, 1));
+		out->has_payment = to_ll(db_cell(&rows, 0, 2)) == 1;
+		out->start = to_ll(db_cell(&rows, 0, 3));
+		out->end = to_ll(db_cell(&rows, 0, 4));
+	}
+	db_rows_free(&rows);
+	return found;
+}
+
+int ledger_booking_by_payment(struct db *db, const char *pid,
+                              struct ledger_paid *out)
+{
+	return paid_row(db,
+	                "SELECT id, status, paymentId IS NOT NULL, "
+	                "UNIX_TIMESTAMP(startAt), UNIX_TIMESTAMP(endAt) FROM "
+	                "bookings WHERE paymentId = ?",
+	                pid, out);
+}
+
+int ledger_booking_lock(struct db *db, const char *id, struct ledger_paid *out)
+{
+	return paid_row(db,
+	                "SELECT id, status, paymentId IS NOT NULL, "
+	                "UNIX_TIMESTAMP(startAt), UNIX_TIMESTAMP(endAt) FROM "
+	                "bookings WHERE id = ? FOR UPDATE",
+	                id, out);
+}
+
+enum ledger_result ledger_take_payment(struct db *db, const char *id,
+                                       const char *from, const char *to,
+                                       const char *pid, const char *error,
+                                       const char *why)
+{
+	struct db_param p[2] = {db_text(pid), db_text(error)};
+
+	return change(db, id, from, to, why,
+	              "paymentId = ?, holdExpiresAt = NULL, lastError = "
+	              "LEFT(?, 500), attempts = 0, nextAttemptAt = NULL",
+	              p, 2);
+}
+
+enum ledger_result ledger_fail(struct db *db, const char *id, const char *from,
+                               const char *error)
+{
+	struct db_param p = db_text(error);
+
+	return change(db, id, from, "failed", error, "lastError = LEFT(?, 500)",
+	              &p, 1);
+}
+
+/* ---- reconciliation ---- */
+
+int ledger_give_up(struct db *db, long after_s, int *n)
+{
+	struct db_param p = db_int(after_s);
+	struct db_rows rows;
+	size_t i;
+	int count = 0;
+
+	if (db_query(db,
+	             "SELECT id FROM bookings WHERE status = 'scheduling' AND "
+	             "pendingSince < UTC_TIMESTAMP() - INTERVAL ? SECOND",
+	             &p, 1, &rows) != DB_OK) {
+		db_rows_free(&rows);
+		return -1;
+	}
+	for (i = 0; i < rows.nrows; i++) {
+		const char *id = db_cell(&rows, i, 0);
+		enum ledger_result r;
+
+		log_warn(NULL,
+		         "booking %s: gave up after 24 hours of trying to put "
+		         "it on Google Calendar",
+		         id);
+		r = change(
+		        db, id, "scheduling", "failed",
+		        "gave up after 24 hours of trying",
+		        "lastError = LEFT(CONCAT('gave up after 24 hours: ', "
+		        "COALESCE(lastError, 'no answer from Google')), "
+		        "500), nextAttemptAt = NULL",
+		        NULL, 0);
+		if (r == LEDGER_DB_DOWN) {
+			db_rows_free(&rows);
+			return -1;
+		}
+		count += r == LEDGER_OK; /* else the next run tries again */
+	}
+	db_rows_free(&rows);
+	*n = count;
+	return 0;
+}
+
+enum db_result ledger_work_due(struct db *db, int batch, struct db_rows *rows)
+{
+	struct db_param p = db_int(batch);
+
+	return db_query(db,
+	                "SELECT id, status, cancelPending, meetLink IS NULL "
+	                "FROM bookings WHERE " WORK
+	                " AND (nextAttemptAt IS NULL OR nextAttemptAt <= "
+	                "UTC_TIMESTAMP()) ORDER BY COALESCE(nextAttemptAt, "
+	                "createdAt) LIMIT ?",
+	                &p, 1, rows);
+}
+
+int ledger_claim(struct db *db, const char *id, long claim_s)
+{
+	struct db_param p[2] = {db_int(claim_s), db_text(id)};
+	unsigned long long affected = 0;
+
+	if (db_exec(db,
+	            "UPDATE bookings SET nextAttemptAt = UTC_TIMESTAMP() + "
+	            "INTERVAL ? SECOND WHERE id = ? AND (nextAttemptAt IS NULL "
+	            "OR nextAttemptAt <= UTC_TIMESTAMP())",
+	            p, 2, &affected) != DB_OK)
+		return -1;
+	return affected == 1;
+}
+
+void ledger_release(struct db *db, const char *id)
+{
+	struct db_param p = db_text(id);
+
+	if (db_exec(db,
+	            "UPDATE bookings SET nextAttemptAt = NULL WHERE id = ? AND "
+	            "NOT " WORK,
+	            &p, 1, NULL) != DB_OK)
+		log_warn(NULL, "releasing booking %s: %s", id, db_error(db));
+}
+
+int ledger_has_meet(struct db *db, const char *id)
+{
+	struct db_param p = db_text(id);
+	struct db_rows rows;
+	int has;
+
+	if (db_query(db,
+	             "SELECT meetLink IS NOT NULL FROM bookings WHERE id = ?",
+	             &p, 1, &rows) != DB_OK) {
+		db_rows_free(&rows);
+		return -1;
+	}
+	has = rows.nrows == 1 && to_ll(db_cell(&rows, 0, 0)) == 1;
+	db_rows_free(&rows);
+	return has;
+}
+
+int ledger_work_left(struct db *db, int *n)
+{
+	struct db_rows rows;
+
+	if (db_query(db, "SELECT COUNT(*) FROM bookings WHERE " WORK, NULL, 0,
+	             &rows) != DB_OK) {
+		db_rows_free(&rows);
+		return -1;
+	}
+	*n = rows.nrows == 1 ? (int)to_ll(db_cell(&rows, 0, 0)) : 0;
+	db_rows_free(&rows);
+	return 0;
+}

@@ -1,0 +1,35 @@
+/*
+ * recon - reconciliation: finishes what the endpoints left undone, and is
+ * safe to run often, concurrently with itself and with the endpoints.
+ *
+ * Work is a booking in "scheduling" (insert or find its event), a
+ * "scheduled" one still without its Meet link, or a cancellation not yet
+ * applied to Google (cancelPending). Each booking is tried when its
+ * nextAttemptAt is due (5 s after a failure, doubling up to an hour), and
+ * claimed first, so two runs never work on the same booking at once. After
+ * 24 hours of failures a booking in "scheduling" is marked "failed" with
+ * lastError, and logged.
+ */
+#ifndef RECON_H
+#define RECON_H
+
+#include "io/proc.h"
+
+#define RECON_GIVE_UP_S (24 * 3600)
+#define RECON_CLAIM_S   120 /* one run's hold on a booking it works on */
+#define RECON_BATCH     200
+
+struct recon_summary {
+	int scheduled;  /* events made or found */
+	int meet_links; /* Meet links filled in */
+	int cancelled;  /* events deleted */
+	int gave_up;    /* bookings marked failed */
+	int failed;     /* tries that failed this run (tried again later) */
+	int waiting;    /* work left for a later run */
+};
+
+/* One pass. 0 with *out filled, or -1 when the database failed. */
+int recon_run(struct proc *proc, struct recon_summary *out)
+        __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,494 @@
+#include "upstream/gcal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "upstream/gtoken.h"
+#include "io/http.h"
+#include "core/jsonio.h"
+#include "core/limit.h"
+#include "core/log.h"
+#include "core/tz.h"
+
+const char *gcal_result_str(enum gcal_result r)
+{
+	switch (r) {
+	case GCAL_OK:
+		return "ok";
+	case GCAL_UNAUTHORIZED:
+		return "unauthorized";
+	case GCAL_NOT_CONNECTED:
+		return "not connected";
+	case GCAL_NOT_FOUND:
+		return "not found";
+	case GCAL_GONE:
+		return "gone";
+	case GCAL_CONFLICT:
+		return "conflict";
+	case GCAL_REFUSED:
+		return "refused";
+	case GCAL_UNAVAILABLE:
+		return "unavailable";
+	case GCAL_TIMEOUT:
+		return "timed out";
+	case GCAL_DB_DOWN:
+		return "database unavailable";
+	}
+	return "error";
+}
+
+void gcal_events_free(struct gcal_events *ev)
+{
+	json_object_put(ev->items);
+	free(ev->next_sync_token);
+	ev->items = NULL;
+	ev->next_sync_token = NULL;
+}
+
+/* Google's 403 that means "slow down" (protocols.md §5.2). */
+static int rate_limited(long status, const char *body, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	return status == 403 && body != NULL &&
+	       (strstr(body, "\"rateLimitExceeded\"") != NULL ||
+	        strstr(body, "\"userRateLimitExceeded\"") != NULL);
+}
+
+/* The result for an answer of Google's, with its reason in err. */
+static enum gcal_result classify(const struct http_response *res, char *err,
+                                 size_t errlen)
+{
+	struct json_object *body, *error, *errors, *first;
+	const char *reason = NULL, *message = NULL;
+	char perr[64];
+
+	body = jsonio_parse(res->body, res->body_len, 8, perr, sizeof(perr));
+	error = jsonio_member(body, "error", json_type_object);
+	errors = jsonio_member(error, "errors", json_type_array);
+	first = errors && json_object_array_length(errors) > 0
+	                ? json_object_array_get_idx(errors, 0)
+	                : NULL;
+	reason = jsonio_string(first, "reason");
+	message = jsonio_string(error, "message");
+	snprintf(err, errlen, "Google Calendar answered %ld%s%s%s%s",
+	         res->status, reason ? " " : "", reason ? reason : "",
+	         message ? ": " : "", message ? message : "");
+	json_object_put(body);
+	switch (res->status) {
+	case 401:
+		return GCAL_UNAUTHORIZED;
+	case 404:
+		return GCAL_NOT_FOUND;
+	case 409:
+		return GCAL_CONFLICT;
+	case 410:
+		return GCAL_GONE;
+	case 429:
+		return GCAL_UNAVAILABLE;
+	case 403:
+		return rate_limited(res->status, res->body, res->body_len, NULL)
+		               ? GCAL_UNAVAILABLE
+		               : GCAL_REFUSED;
+	default:
+		break;
+	}
+	return res->status >= 500 ? GCAL_UNAVAILABLE : GCAL_REFUSED;
+}
+
+static enum gcal_result http_failure(enum http_result hr)
+{
+	return hr == HTTP_ERR_TIMEOUT || hr == HTTP_ERR_CONNECT ||
+	                       hr == HTTP_ERR_NETWORK
+	               ? GCAL_TIMEOUT
+	               : GCAL_UNAVAILABLE;
+}
+
+/* Appends "&name=value" (value encoded). */
+static int add_param(struct buf *b, const char *name, const char *value)
+{
+	char *enc = http_urlencode(value);
+	int rc;
+
+	if (enc == NULL)
+		return -1;
+	rc = buf_printf(b, "%c%s=%s",
+	                b->len && strchr(b->data, '?') ? '&' : '?', name, enc);
+	free(enc);
+	return rc;
+}
+
+static int add_time(struct buf *b, const char *name, int64_t t)
+{
+	char s[TZ_ISO_MAX];
+
+	return tz_format_utc(t, s, sizeof(s)) == 0 ? add_param(b, name, s) : -1;
+}
+
+/*
+ * One call: method on url with an optional JSON body; a 2xx answer's JSON
+ * in *out (NULL for an empty answer, e.g. a delete's 204).
+ */
+static enum gcal_result call(struct proc *proc, const struct gcal_auth *auth,
+                             enum http_method method, const char *url,
+                             const char *body, int idempotent,
+                             struct json_object **out, char *err, size_t errlen)
+{
+	char header[4200], herr[LIMIT_ERROR_MESSAGE];
+	const char *headers[2] = {header, NULL};
+	struct http_response res = {0};
+	struct http_request req;
+	enum gcal_result r;
+	enum http_result hr;
+
+	*out = NULL;
+	if (auth->bearer != NULL)
+		snprintf(header, sizeof(header), "Authorization: Bearer %s",
+		         auth->bearer);
+	else
+		snprintf(header, sizeof(header), "X-Goog-Api-Key: %s",
+		         auth->api_key ? auth->api_key : "");
+	memset(&req, 0, sizeof(req));
+	req.method = method;
+	req.url = url;
+	req.headers = headers;
+	req.retry_if = rate_limited;
+	req.idempotent = idempotent;
+	if (body != NULL) {
+		req.body = body;
+		req.body_len = strlen(body);
+		req.content_type = "application/json";
+	}
+	hr = http_perform(proc->http, &req, &res, herr, sizeof(herr));
+	memset(header, 0, sizeof(header));
+	if (hr != HTTP_OK) {
+		snprintf(err, errlen, "Google Calendar: %s", herr);
+		return http_failure(hr);
+	}
+	if (res.status < 200 || res.status > 299) {
+		r = classify(&res, err, errlen);
+		http_response_free(&res);
+		return r;
+	}
+	if (res.body_len == 0) {
+		http_response_free(&res);
+		return GCAL_OK;
+	}
+	*out = jsonio_parse(res.body, res.body_len, 32, herr, sizeof(herr));
+	http_response_free(&res);
+	if (*out == NULL || !json_object_is_type(*out, json_type_object)) {
+		json_object_put(*out);
+		*out = NULL;
+		snprintf(err, errlen, "Google Calendar's answer is not JSON");
+		return GCAL_UNAVAILABLE;
+	}
+	return GCAL_OK;
+}
+
+/* One page: GET url, the parsed answer in *out. */
+static enum gcal_result get_json(struct proc *proc,
+                                 const struct gcal_auth *auth, const char *url,
+                                 struct json_object **out, char *err,
+                                 size_t errlen)
+{
+	enum gcal_result r =
+	        call(proc, auth, HTTP_GET, url, NULL, 1, out, err, errlen);
+
+	if (r == GCAL_OK && *out == NULL) {
+		snprintf(err, errlen, "Google Calendar's answer is empty");
+		return GCAL_UNAVAILABLE;
+	}
+	return r;
+}
+
+enum gcal_result
+gcal_events_list(struct proc *proc, const struct gcal_auth *auth,
+                 const char *calendar_id, const struct gcal_list *q,
+                 struct gcal_events *out, char *err, size_t errlen)
+{
+	struct json_object *items = json_object_new_array(), *page = NULL;
+	enum gcal_result r = GCAL_UNAVAILABLE;
+	char *cal = http_urlencode(calendar_id), *sync = NULL;
+	const char *token = NULL;
+	struct buf url;
+	int pages;
+
+	buf_init(&url, 16384);
+	if (items == NULL || cal == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (pages = 0; pages < GCAL_MAX_PAGES; pages++) {
+		struct json_object *list;
+		size_t i, n;
+
+		buf_reset(&url);
+		if (buf_printf(&url, "%s/calendar/v3/calendars/%s/events",
+		               proc->cfg.google_api_base, cal) ||
+		    add_param(&url, "maxResults", GCAL_PAGE_SIZE) ||
+		    add_param(&url, "prettyPrint", "false") ||
+		    (q->single_events &&
+		     add_param(&url, "singleEvents", "true")) ||
+		    (q->order_by_start &&
+		     add_param(&url, "orderBy", "startTime")) ||
+		    (q->show_deleted &&
+		     add_param(&url, "showDeleted", "true")) ||
+		    (q->sync_token &&
+		     add_param(&url, "syncToken", q->sync_token)) ||
+		    (q->time_min && add_time(&url, "timeMin", q->time_min)) ||
+		    (q->time_max && add_time(&url, "timeMax", q->time_max)) ||
+		    (token && add_param(&url, "pageToken", token))) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		json_object_put(page);
+		page = NULL;
+		r = get_json(proc, auth, buf_str(&url), &page, err, errlen);
+		if (r != GCAL_OK)
+			goto out;
+		list = jsonio_member(page, "items", json_type_array);
+		n = list ? json_object_array_length(list) : 0;
+		for (i = 0; i < n; i++) {
+			struct json_object *it =
+			        json_object_array_get_idx(list, i);
+
+			if (json_object_array_add(items, json_object_get(it))) {
+				json_object_put(it);
+				snprintf(err, errlen, "out of memory");
+				r = GCAL_UNAVAILABLE;
+				goto out;
+			}
+		}
+		token = jsonio_string(page, "nextPageToken");
+		if (token == NULL) {
+			const char *s = jsonio_string(page, "nextSyncToken");
+
+			if (s != NULL && (sync = strdup(s)) == NULL) {
+				r = GCAL_UNAVAILABLE;
+				goto out;
+			}
+			out->items = items;
+			out->next_sync_token = sync;
+			items = NULL;
+			sync = NULL;
+			r = GCAL_OK;
+			goto out;
+		}
+	}
+	snprintf(err, errlen, "Google Calendar gave more than %d pages",
+	         GCAL_MAX_PAGES);
+	r = GCAL_UNAVAILABLE;
+out:
+	json_object_put(page);
+	json_object_put(items);
+	free(sync);
+	free(cal);
+	buf_free(&url);
+	return r;
+}
+
+/* A call made with some credentials: what as_admin() repeats. */
+struct authed {
+	enum gcal_result (*fn)(struct proc *proc, const struct gcal_auth *auth,
+	                       void *ctx, char *err, size_t errlen);
+	void *ctx;
+};
+
+/*
+ * Runs a->fn with the admin's access token, renewing the token and trying
+ * once more when Google answers 401.
+ */
+static enum gcal_result as_admin(struct proc *proc, const char *request_id,
+                                 const struct authed *a, char *err,
+                                 size_t errlen)
+{
+	enum gcal_result r = GCAL_UNAUTHORIZED;
+	int attempt;
+
+	for (attempt = 0; attempt < 2 && r == GCAL_UNAUTHORIZED; attempt++) {
+		struct gtoken tok = {NULL, 0};
+		struct gcal_auth auth = {NULL, NULL};
+
+		switch (gtoken_get(proc, request_id, &tok)) {
+		case GTOKEN_OK:
+			break;
+		case GTOKEN_NOT_CONNECTED:
+			snprintf(err, errlen, "the calendar is not connected");
+			return GCAL_NOT_CONNECTED;
+		case GTOKEN_DB_DOWN:
+			snprintf(err, errlen, "the database is unavailable");
+			return GCAL_DB_DOWN;
+		case GTOKEN_UPSTREAM:
+			snprintf(err, errlen,
+			         "Google's token endpoint is unavailable");
+			return GCAL_UNAVAILABLE;
+		}
+		auth.bearer = tok.access;
+		r = a->fn(proc, &auth, a->ctx, err, errlen);
+		if (r == GCAL_UNAUTHORIZED) {
+			log_warn(request_id, "Google refused the access token; "
+			                     "renewing it");
+			gtoken_refused(proc, &tok);
+		}
+		gtoken_clear(&tok);
+	}
+	return r;
+}
+
+struct list_ctx {
+	const char *calendar_id;
+	const struct gcal_list *q;
+	struct gcal_events *out;
+};
+
+static enum gcal_result list_with(struct proc *proc,
+                                  const struct gcal_auth *auth, void *ctx,
+                                  char *err, size_t errlen)
+{
+	struct list_ctx *c = ctx;
+
+	return gcal_events_list(proc, auth, c->calendar_id, c->q, c->out, err,
+	                        errlen);
+}
+
+enum gcal_result
+gcal_admin_events_list(struct proc *proc, const char *request_id,
+                       const char *calendar_id, const struct gcal_list *q,
+                       struct gcal_events *out, char *err, size_t errlen)
+{
+	struct list_ctx c = {calendar_id, q, out};
+	struct authed a = {list_with, &c};
+
+	return as_admin(proc, request_id, &a, err, errlen);
+}
+
+struct call_ctx {
+	enum http_method method;
+	const char *url;
+	const char *body;
+	struct json_object **out;
+};
+
+static enum gcal_result call_with(struct proc *proc,
+                                  const struct gcal_auth *auth, void *ctx,
+                                  char *err, size_t errlen)
+{
+	struct call_ctx *c = ctx;
+
+	/* Inserts carry a client-chosen id and patches set values: both are
+	 * safe to repeat. */
+	return call(proc, auth, c->method, c->url, c->body, 1, c->out, err,
+	            errlen);
+}
+
+/* method on url on the admin's behalf. */
+static enum gcal_result admin_call(struct proc *proc, const char *request_id,
+                                   enum http_method method, const char *url,
+                                   const char *body, struct json_object **out,
+                                   char *err, size_t errlen)
+{
+	struct call_ctx c = {method, url, body, out};
+	struct authed a = {call_with, &c};
+
+	return as_admin(proc, request_id, &a, err, errlen);
+}
+
+/* The URL of the calendar's events, then "/id" when id, then the query. */
+static int event_url(struct proc *proc, struct buf *url, const char *event_id,
+                     const char *query)
+{
+	char *cal = http_urlencode(proc->cfg.google_calendar_id);
+	char *ev = event_id ? http_urlencode(event_id) : NULL;
+	int rc;
+
+	rc = (cal == NULL || (event_id != NULL && ev == NULL))
+	             ? -1
+	             : buf_printf(url,
+	                          "%s/calendar/v3/calendars/%s/events%s%s%s",
+	                          proc->cfg.google_api_base, cal, ev ? "/" : "",
+	                          ev ? ev : "", query ? query : "");
+	free(cal);
+	free(ev);
+	return rc;
+}
+
+static enum gcal_result
+event_call(struct proc *proc, const char *request_id, enum http_method method,
+           const char *event_id, const char *query, struct json_object *body,
+           struct json_object **out, char *err, size_t errlen)
+{
+	struct json_object *ignored = NULL;
+	enum gcal_result r;
+	struct buf url;
+
+	buf_init(&url, 8192);
+	if (event_url(proc, &url, event_id, query) != 0) {
+		buf_free(&url);
+		snprintf(err, errlen, "out of memory");
+		return GCAL_UNAVAILABLE;
+	}
+	r = admin_call(
+	        proc, request_id, method, buf_str(&url),
+	        body ? json_object_to_json_string_ext(
+	                       body, JSON_C_TO_STRING_PLAIN |
+	                                     JSON_C_TO_STRING_NOSLASHESCAPE)
+	             : NULL,
+	        out ? out : &ignored, err, errlen);
+	json_object_put(ignored);
+	buf_free(&url);
+	return r;
+}
+
+enum gcal_result gcal_event_insert(struct proc *proc, const char *request_id,
+                                   struct json_object *event,
+                                   const char *send_updates,
+                                   struct json_object **out, char *err,
+                                   size_t errlen)
+{
+	char query[128];
+
+	snprintf(query, sizeof(query),
+	         "?conferenceDataVersion=1&sendUpdates=%s", send_updates);
+	return event_call(proc, request_id, HTTP_POST, NULL, query, event, out,
+	                  err, errlen);
+}
+
+enum gcal_result gcal_event_get(struct proc *proc, const char *request_id,
+                                const char *event_id, struct json_object **out,
+                                char *err, size_t errlen)
+{
+	return event_call(proc, request_id, HTTP_GET, event_id, NULL, NULL, out,
+	                  err, errlen);
+}
+
+enum gcal_result gcal_event_patch(struct proc *proc, const char *request_id,
+                                  const char *event_id,
+                                  struct json_object *changes,
+                                  const char *send_updates,
+                                  struct json_object **out, char *err,
+                                  size_t errlen)
+{
+	char query[128];
+
+	snprintf(query, sizeof(query),
+	         "?conferenceDataVersion=1&sendUpdates=%s", send_updates);
+	return event_call(proc, request_id, HTTP_PATCH, event_id, query,
+	                  changes, out, err, errlen);
+}
+
+enum gcal_result gcal_event_delete(struct proc *proc, const char *request_id,
+                                   const char *event_id,
+                                   const char *send_updates, char *err,
+                                   size_t errlen)
+{
+	char query[64];
+	enum gcal_result r;
+
+	snprintf(query, sizeof(query), "?sendUpdates=%s", send_updates);
+	r = event_call(proc, request_id, HTTP_DELETE, event_id, query, NULL,
+	               NULL, err, errlen);
+	/* Already deleted (410) or never there (404): done either way. */
+	return r == GCAL_GONE || r == GCAL_NOT_FOUND ? GCAL_OK : r;
+}

@@ -1,0 +1,220 @@
+#include "upstream/mp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/crypto.h"
+#include "io/http.h"
+#include "core/jsonio.h"
+#include "core/limit.h"
+#include "core/log.h"
+
+const char *mp_sig_str(enum mp_sig s)
+{
+	switch (s) {
+	case MP_SIG_OK:
+		return "ok";
+	case MP_SIG_MISSING:
+		return "the x-signature header is missing";
+	case MP_SIG_MALFORMED:
+		return "the x-signature header is malformed";
+	case MP_SIG_MISMATCH:
+		return "the signature does not match";
+	case MP_SIG_STALE:
+		return "the signature's timestamp is too old";
+	}
+	return "the signature is not valid";
+}
+
+/* Copies s[0..n) without surrounding spaces into out. -1 if too long. */
+static int trimmed(const char *s, size_t n, char *out, size_t outlen)
+{
+	while (n > 0 && (*s == ' ' || *s == '\t')) {
+		s++;
+		n--;
+	}
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	if (n >= outlen)
+		return -1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return 0;
+}
+
+int mp_signature_parse(const char *header, char *ts, size_t tslen, char v1[65])
+{
+	char key[16], val[128], got_ts[32] = "", got_v1[65] = "";
+	const char *p = header;
+	size_t i;
+
+	while (p != NULL && *p) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		const char *eq = memchr(p, '=', len);
+
+		if (eq != NULL &&
+		    trimmed(p, (size_t)(eq - p), key, sizeof(key)) == 0 &&
+		    trimmed(eq + 1, len - (size_t)(eq + 1 - p), val,
+		            sizeof(val)) == 0) {
+			if (strcmp(key, "ts") == 0 &&
+			    strlen(val) < sizeof(got_ts))
+				memcpy(got_ts, val, strlen(val) + 1);
+			else if (strcmp(key, "v1") == 0 && strlen(val) == 64)
+				memcpy(got_v1, val, 65);
+		}
+		p = comma ? comma + 1 : NULL;
+	}
+	if (got_ts[0] == '\0' || got_v1[0] == '\0' || strlen(got_ts) >= tslen)
+		return -1;
+	for (i = 0; got_ts[i]; i++)
+		if (got_ts[i] < '0' || got_ts[i] > '9')
+			return -1;
+	for (i = 0; i < 64; i++) {
+		char c = got_v1[i];
+
+		if (c >= 'A' && c <= 'F')
+			got_v1[i] = (char)(c - 'A' + 'a');
+		else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return -1;
+	}
+	memcpy(ts, got_ts, strlen(got_ts) + 1);
+	memcpy(v1, got_v1, 65);
+	return 0;
+}
+
+int mp_manifest(const char *data_id, const char *request_id, const char *ts,
+                char *out, size_t outlen)
+{
+	struct buf b;
+	size_t i;
+	int rc = -1;
+
+	buf_init(&b, outlen);
+	if (data_id != NULL && *data_id) {
+		if (buf_puts(&b, "id:"))
+			goto out;
+		for (i = 0; data_id[i]; i++) {
+			char c = data_id[i];
+
+			if (c >= 'A' && c <= 'Z')
+				c = (char)(c - 'A' + 'a');
+			if (buf_append(&b, &c, 1))
+				goto out;
+		}
+		if (buf_puts(&b, ";"))
+			goto out;
+	}
+	if (request_id != NULL && *request_id &&
+	    buf_printf(&b, "request-id:%s;", request_id))
+		goto out;
+	if (ts != NULL && *ts && buf_printf(&b, "ts:%s;", ts))
+		goto out;
+	if (b.len >= outlen)
+		goto out;
+	memcpy(out, buf_str(&b), b.len + 1);
+	rc = 0;
+out:
+	buf_free(&b);
+	return rc;
+}
+
+enum mp_sig mp_signature_verify(const char *secret, const char *header,
+                                const char *data_id, const char *request_id,
+                                int64_t now, long tolerance_s)
+{
+	char ts[32], v1[65], manifest[1024], hex[65];
+	unsigned char mac[32];
+	int64_t t, ms = 0;
+
+	if (header == NULL || *header == '\0')
+		return MP_SIG_MISSING;
+	if (mp_signature_parse(header, ts, sizeof(ts), v1) != 0 ||
+	    strlen(ts) > 16)
+		return MP_SIG_MALFORMED;
+	if (mp_manifest(data_id, request_id, ts, manifest, sizeof(manifest)) !=
+	            0 ||
+	    crypto_hmac_sha256(secret, strlen(secret), manifest,
+	                       strlen(manifest), mac) != 0)
+		return MP_SIG_MALFORMED;
+	crypto_hex(mac, sizeof(mac), hex);
+	if (!crypto_equal(hex, 64, v1, 64))
+		return MP_SIG_MISMATCH;
+	/* Milliseconds; ten digits (or fewer) are seconds. ms keeps what the
+	 * division drops, so a ts 300.5 s ahead is beyond 300 s. */
+	t = strtoll(ts, NULL, 10);
+	if (strlen(ts) > 10) {
+		ms = t % 1000;
+		t /= 1000;
+	}
+	if (t < now - tolerance_s || t > now + tolerance_s ||
+	    (t == now + tolerance_s && ms > 0))
+		return MP_SIG_STALE;
+	return MP_SIG_OK;
+}
+
+enum mp_result mp_payment_get(struct proc *proc, const char *request_id,
+                              const char *id, struct json_object **out,
+                              char *err, size_t errlen)
+{
+	char header[600], herr[LIMIT_ERROR_MESSAGE], perr[64];
+	const char *headers[2] = {header, NULL};
+	struct http_response res = {0};
+	struct http_request req;
+	enum http_result hr;
+	char *enc = http_urlencode(id);
+	struct buf url;
+	enum mp_result r = MP_UNAVAILABLE;
+
+	buf_init(&url, 4096);
+	if (enc == NULL ||
+	    buf_printf(&url, "%s/v1/payments/%s", proc->cfg.mp_api_base, enc)) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	snprintf(header, sizeof(header), "Authorization: Bearer %s",
+	         proc->cfg.mp_access_token);
+	memset(&req, 0, sizeof(req));
+	req.method = HTTP_GET;
+	req.url = buf_str(&url);
+	req.headers = headers;
+	hr = http_perform(proc->http, &req, &res, herr, sizeof(herr));
+	memset(header, 0, sizeof(header));
+	if (hr != HTTP_OK) {
+		snprintf(err, errlen, "MercadoPago: %s", herr);
+		goto out;
+	}
+	if (res.status == 404) {
+		snprintf(err, errlen, "MercadoPago knows no payment %.64s", id);
+		r = MP_NOT_FOUND;
+		goto out;
+	}
+	if (res.status == 401 || res.status == 403) {
+		snprintf(err, errlen,
+		         "MercadoPago refused MP_ACCESS_TOKEN (HTTP %ld)",
+		         res.status);
+		r = MP_REFUSED;
+		goto out;
+	}
+	if (res.status != 200) {
+		snprintf(err, errlen, "MercadoPago answered HTTP %ld",
+		         res.status);
+		goto out;
+	}
+	*out = jsonio_parse(res.body, res.body_len, 32, perr, sizeof(perr));
+	if (*out == NULL || !json_object_is_type(*out, json_type_object)) {
+		json_object_put(*out);
+		*out = NULL;
+		snprintf(err, errlen, "MercadoPago's answer is not JSON");
+		goto out;
+	}
+	r = MP_OK;
+out:
+	(void)request_id;
+	http_response_free(&res);
+	buf_free(&url);
+	free(enc);
+	return r;
+}

@@ -1,0 +1,317 @@
+#include "web/app.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "core/crypto.h"
+#include "io/db.h"
+#include "io/http.h"
+#include "core/log.h"
+
+extern char **environ;
+
+/* The contract (DESIGN.md): each path and the methods served on it. */
+static const struct {
+	const char *path;
+	const char *methods;
+} contract[] = {
+        {"/api/calendar", "GET, HEAD, POST"},
+        {"/api/calendar/slots", "GET, HEAD"},
+        {"/api/calendar/events", "GET, HEAD"},
+        {"/api/calendar/holds", "POST"},
+        {"/api/calendar/{id}", "PATCH, DELETE"},
+        {"/api/bookings/{id}", "GET, HEAD"},
+        {"/api/health", "GET, HEAD"},
+        {"/api/payments/mercadopago", "POST"},
+        {"/oauth/google/start", "GET, HEAD"},
+        {"/oauth/google/callback", "GET, HEAD"},
+        {"/oauth/google/status", "GET, HEAD"},
+};
+
+/*
+ * Whether path matches pattern; a "{id}" matches any one segment of 1-128
+ * characters, copied into param when it fits (else param is "").
+ */
+static int path_match(const char *pattern, const char *path, char *param,
+                      size_t paramlen)
+{
+	const char *brace = strstr(pattern, "{id}");
+	size_t pre, n;
+
+	if (brace == NULL)
+		return strcmp(pattern, path) == 0;
+	pre = (size_t)(brace - pattern);
+	if (strncmp(pattern, path, pre) != 0)
+		return 0;
+	path += pre;
+	/* Any one segment (request_init allowed only printable ASCII): the
+	 * handler decides whether it is an id, and answers its own 404. */
+	for (n = 0; path[n] && path[n] != '/'; n++)
+		if (n >= 128)
+			return 0;
+	if (n == 0 || strcmp(path + n, brace + 4) != 0)
+		return 0;
+	if (param != NULL && paramlen > 0) {
+		if (paramlen > n) {
+			memcpy(param, path, n);
+			param[n] = '\0';
+		} else {
+			param[0] = '\0'; /* too long to be an id */
+		}
+	}
+	return 1;
+}
+
+/* Whether path is one of the contract's literal paths: those are never an
+ * {id} ("/api/calendar/slots" is not a booking), whichever program asks. */
+static int contract_literal(const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(contract) / sizeof(contract[0]); i++)
+		if (strcmp(contract[i].path, path) == 0)
+			return 1;
+	return 0;
+}
+
+int app_contract_allow(const char *path, char *allow, size_t allowlen)
+{
+	int literal = contract_literal(path), count = 1;
+	const char *m;
+	size_t i;
+
+	for (i = 0; i < sizeof(contract) / sizeof(contract[0]); i++) {
+		if ((strstr(contract[i].path, "{id}") == NULL) != literal ||
+		    !path_match(contract[i].path, path, NULL, 0))
+			continue;
+		snprintf(allow, allowlen, "%s", contract[i].methods);
+		for (m = contract[i].methods; *m; m++)
+			count += *m == ',';
+		return count;
+	}
+	return 0;
+}
+
+/* The route for the request's method and path; a literal contract path
+ * never matches an {id} route. */
+static const struct app_route *find_route(const struct app_route *routes,
+                                          size_t nroutes, struct request *req)
+{
+	const char *method = req->method;
+	int literal = contract_literal(req->path);
+	size_t i;
+
+	if (strcmp(method, "HEAD") == 0)
+		method = "GET";
+	for (i = 0; i < nroutes; i++) {
+		if (strcmp(routes[i].method, method) != 0 ||
+		    (literal && strstr(routes[i].path, "{id}") != NULL))
+			continue;
+		if (path_match(routes[i].path, req->path, req->param,
+		               sizeof(req->param)))
+			return &routes[i];
+	}
+	return NULL;
+}
+
+int app_dispatch(struct proc *proc, const struct app_route *routes,
+                 size_t nroutes, struct request *req, struct response *res)
+{
+	const struct app_route *route;
+	char err[LIMIT_ERROR_MESSAGE], allow[64];
+	const char *token;
+	size_t length;
+	int status;
+
+	/* A body over the limit is refused before anything else, unread. */
+	status = request_content_length(req, &length, err, sizeof(err));
+	if (status == 413)
+		return response_error(res, 413, "body_too_large",
+		                      "The body is larger than 64 KiB.");
+	if (status != 0)
+		return response_error(res, status, "bad_request", "%s.", err);
+
+	route = find_route(routes, nroutes, req);
+	if (route == NULL) {
+		if (app_contract_allow(req->path, allow, sizeof(allow)) > 0) {
+			if (response_header(res, "Allow", allow) != 0)
+				return response_error(res, 500,
+				                      "internal_error",
+				                      "The reply could not be "
+				                      "built.");
+			return response_error(
+			        res, 405, "method_not_allowed",
+			        "%s is not allowed on %s; use %s.", req->method,
+			        req->path, allow);
+		}
+		return response_error(res, 404, "not_found",
+		                      "There is nothing at this path.");
+	}
+	if (route->internal) {
+		token = request_bearer(req);
+		if (token == NULL || proc->cfg.internal_api_token == NULL ||
+		    !crypto_streq(token, proc->cfg.internal_api_token)) {
+			if (response_header(res, "WWW-Authenticate",
+			                    "Bearer") != 0)
+				return response_error(res, 500,
+				                      "internal_error",
+				                      "The reply could not be "
+				                      "built.");
+			return response_error(
+			        res, 401, "unauthorized",
+			        "This endpoint needs the internal API token "
+			        "(Authorization: Bearer ...).");
+		}
+	}
+	if (request_parse_query(req, route->query, err, sizeof(err)) != 0)
+		return response_error(res, 400, "invalid_query", "%s.", err);
+	return route->handler(proc, req, res);
+}
+
+int app_not_implemented(struct proc *proc, struct request *req,
+                        struct response *res)
+{
+	(void)proc;
+	(void)req;
+	return response_error(res, 501, "not_implemented",
+	                      "This endpoint is not available yet.");
+}
+
+/* ---- the loop ---- */
+
+static long elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)((now.tv_sec - start->tv_sec) * 1000 +
+	              (now.tv_nsec - start->tv_nsec) / 1000000);
+}
+
+static int read_fcgi(void *ctx, char *data, size_t len)
+{
+	return FCGX_GetStr(data, (int)len, (FCGX_Stream *)ctx);
+}
+
+static int read_stdin(void *ctx, char *data, size_t len)
+{
+	size_t n;
+
+	(void)ctx;
+	n = fread(data, 1, len, stdin);
+	if (n == 0 && ferror(stdin))
+		return -1;
+	return (int)n;
+}
+
+/* Serves one request; writes the reply with put(). */
+static void serve(struct proc *proc, const struct app_route *routes,
+                  size_t nroutes, char *const *envp,
+                  int (*reader)(void *, char *, size_t), void *read_ctx,
+                  int (*put)(void *, const char *, size_t), void *put_ctx)
+{
+	char err[LIMIT_ERROR_MESSAGE];
+	struct request req;
+	struct response res;
+	struct timespec start;
+	struct buf out;
+	int status, body;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	if (proc->http)
+		http_client_reset_calls(proc->http);
+	response_init(&res);
+	buf_init(&out, 65536);
+	status = request_init(&req, envp, err, sizeof(err));
+	req.read = reader;
+	req.read_ctx = read_ctx;
+	if (status != 0)
+		status =
+		        response_error(&res, status, "bad_request", "%s.", err);
+	else
+		status = app_dispatch(proc, routes, nroutes, &req, &res);
+	/* Nothing is cached unless the handler said otherwise. */
+	if (strstr(buf_str(&res.headers), "Cache-Control:") == NULL &&
+	    response_header(&res, "Cache-Control", "no-store") != 0)
+		buf_reset(&res.headers);
+	/* The head, then the body as it is (no copy of it). */
+	body = strcmp(req.method, "HEAD") != 0 && res.status != 204 &&
+	       res.status != 304;
+	if (response_serialize(&res, req.request_id, 1, &out) != 0) {
+		buf_reset(&out);
+		response_reset(&res);
+		status = response_error(&res, 500, "internal_error",
+		                        "The reply could not be built.");
+		if (response_serialize(&res, req.request_id, 1, &out) != 0)
+			buf_reset(&out);
+	}
+	if ((out.len && put(put_ctx, out.data, out.len) != 0) ||
+	    (body && res.body.len &&
+	     put(put_ctx, res.body.data, res.body.len) != 0))
+		log_warn(req.request_id, "the client went away before the "
+		                         "reply was written");
+	log_request(req.request_id, req.method[0] ? req.method : "-",
+	            req.path[0] ? req.path : "-", status, elapsed_ms(&start),
+	            proc->http ? http_client_calls(proc->http) : 0);
+	buf_free(&out);
+	response_free(&res);
+	request_free(&req);
+}
+
+static int put_fcgi(void *ctx, const char *data, size_t len)
+{
+	return FCGX_PutStr(data, (int)len, (FCGX_Stream *)ctx) == (int)len ? 0
+	                                                                   : -1;
+}
+
+static int put_stdout(void *ctx, const char *data, size_t len)
+{
+	(void)ctx;
+	if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0)
+		return -1;
+	return 0;
+}
+
+int app_main(const char *program, unsigned needs,
+             const struct app_route *routes, size_t nroutes,
+             const struct app_hooks *hooks)
+{
+	struct proc proc;
+	FCGX_Request fr;
+	int rc = 1;
+
+	if (proc_open(&proc, program, needs) != 0 ||
+	    (hooks != NULL && hooks->start != NULL &&
+	     hooks->start(&proc) != 0)) {
+		proc_close(&proc);
+		return 1;
+	}
+	if (FCGX_IsCGI()) {
+		serve(&proc, routes, nroutes, environ, read_stdin, NULL,
+		      put_stdout, NULL);
+		rc = 0;
+		goto out;
+	}
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0, 0) != 0) {
+		log_fatal("cannot start FastCGI");
+		goto out;
+	}
+	while (FCGX_Accept_r(&fr) >= 0) {
+		serve(&proc, routes, nroutes, fr.envp, read_fcgi, fr.in,
+		      put_fcgi, fr.out);
+		FCGX_Finish_r(&fr);
+	}
+	FCGX_Free(&fr, 1);
+	rc = 0;
+out:
+	if (hooks != NULL && hooks->stop != NULL)
+		hooks->stop();
+	proc_close(&proc);
+	return rc;
+}

@@ -1,0 +1,431 @@
+#include "web/oauth.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json_object.h>
+#include <openssl/crypto.h>
+
+#include "core/buf.h"
+#include "core/crypto.h"
+#include "io/db.h"
+#include "upstream/gtoken.h"
+#include "school/connect.h"
+#include "upstream/goauth.h"
+#include "core/jsonio.h"
+#include "core/limit.h"
+#include "core/log.h"
+#include "upstream/oidc.h"
+#include "core/tz.h"
+
+#define START_PATH "/oauth/google/start"
+#define TRY_AGAIN  "Volver a conectar"
+
+static int no_store(struct response *res)
+{
+	return response_header(res, "Cache-Control", "no-store");
+}
+
+/* A page that offers to start again. */
+static int retry_page(struct response *res, int status, const char *title,
+                      const char *text)
+{
+	return response_page(res, status, title, text, START_PATH, TRY_AGAIN);
+}
+
+/* Whether the redirect URI is plain http on this machine (then the cookie
+ * cannot be Secure: the browser would not send it back). */
+static int plain_localhost(const char *uri)
+{
+	static const char *const hosts[] = {"http://127.0.0.1",
+	                                    "http://localhost", "http://[::1]"};
+	size_t i, n;
+
+	for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		n = strlen(hosts[i]);
+		/* The whole host: "localhost.example.com" is not local. */
+		if (strncmp(uri, hosts[i], n) == 0 &&
+		    (uri[n] == ':' || uri[n] == '/' || uri[n] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+static int set_cookie(struct response *res, const char *redirect_uri,
+                      const char *value, int max_age)
+{
+	char line[256];
+
+	snprintf(line, sizeof(line),
+	         OAUTH_COOKIE "=%s; Path=/oauth/google/; Max-Age=%d; HttpOnly; "
+	                      "SameSite=Lax%s",
+	         value, max_age,
+	         plain_localhost(redirect_uri) ? "" : "; Secure");
+	return response_header(res, "Set-Cookie", line);
+}
+
+/* ---- /oauth/google/start ---- */
+
+int oauth_start(struct proc *proc, struct request *req, struct response *res)
+{
+	char state[65], cookie[65], verifier[CRYPTO_PKCE_VERIFIER_LEN + 1];
+	char challenge[CRYPTO_PKCE_CHALLENGE_LEN + 1];
+	enum connect_state stored = CONNECT_STATE_NOMEM;
+	struct buf url;
+	int status;
+
+	buf_init(&url, 8192);
+	if (no_store(res) == 0 &&
+	    crypto_random_hex(state, sizeof(state), 32) == 0 &&
+	    crypto_random_hex(cookie, sizeof(cookie), 32) == 0 &&
+	    crypto_pkce_verifier(verifier, sizeof(verifier)) == 0 &&
+	    crypto_pkce_challenge(verifier, challenge, sizeof(challenge)) == 0)
+		stored = connect_state_new(proc, req->request_id, state, cookie,
+		                           verifier);
+	if (stored == CONNECT_STATE_DB_DOWN) {
+		status = retry_page(res, 503, "No pudimos empezar",
+		                    "La base de datos no responde. "
+		                    "Esperá un minuto y volvé a "
+		                    "intentarlo.");
+		goto out;
+	}
+	if (stored != CONNECT_STATE_OK ||
+	    goauth_consent_url(&proc->cfg, OAUTH_SCOPES, "consent", 1, state,
+	                       challenge, &url) != 0 ||
+	    response_header(res, "Location", buf_str(&url)) != 0 ||
+	    set_cookie(res, proc->cfg.auth_google_redirect_uri, cookie,
+	               CONNECT_STATE_TTL_S) != 0) {
+		status = response_page(res, 500, "Algo salió mal",
+		                       "No pudimos preparar la conexión con "
+		                       "Google. Volvé a intentarlo.",
+		                       START_PATH, TRY_AGAIN);
+		goto out;
+	}
+	status = response_page(res, 302, "Conectando con Google",
+	                       "Te estamos llevando a Google para que "
+	                       "autorices el calendario de la escuela.",
+	                       buf_str(&url), "Continuar en Google");
+out:
+	OPENSSL_cleanse(verifier, sizeof(verifier));
+	buf_free(&url);
+	return status;
+}
+
+/* ---- /oauth/google/callback ---- */
+
+/* The value of our cookie in the Cookie header, or "" (64 hex only). */
+static void read_cookie(const struct request *req, char out[65])
+{
+	const char *h = request_header(req, "Cookie"), *p;
+	size_t n = strlen(OAUTH_COOKIE), i;
+
+	out[0] = '\0';
+	for (p = h; p != NULL && *p; p++) {
+		if ((p == h || p[-1] == ' ' || p[-1] == ';') &&
+		    strncmp(p, OAUTH_COOKIE, n) == 0 && p[n] == '=') {
+			p += n + 1;
+			for (i = 0; i < 64; i++)
+				if (!((p[i] >= '0' && p[i] <= '9') ||
+				      (p[i] >= 'a' && p[i] <= 'f')))
+					return;
+			if (p[64] != '\0' && p[64] != ';' && p[64] != ' ')
+				return;
+			memcpy(out, p, 64);
+			out[64] = '\0';
+			return;
+		}
+	}
+}
+
+/* The state checked against the browser's cookie and consumed. 0 and the
+ * verifier in *verifier (malloc'd), or the status of the page written. */
+static int take_state(struct proc *proc, struct request *req,
+                      struct response *res, const char *state, char **verifier)
+{
+	char cookie[65];
+
+	read_cookie(req, cookie);
+	switch (connect_state_take(proc, req->request_id, state, cookie,
+	                           verifier)) {
+	case CONNECT_STATE_OK:
+		return 0;
+	case CONNECT_STATE_DB_DOWN:
+		return retry_page(res, 503, "No pudimos terminar la conexión",
+		                  "La base de datos no responde. Esperá un "
+		                  "minuto y volvé a intentarlo.");
+	case CONNECT_STATE_USED:
+		return retry_page(res, 400, "Este enlace ya se usó",
+		                  "Cada enlace de conexión sirve una sola "
+		                  "vez. Empezá de nuevo desde el botón de "
+		                  "abajo.");
+	case CONNECT_STATE_EXPIRED:
+		return retry_page(res, 400, "El enlace venció",
+		                  "Pasaron más de diez minutos desde que "
+		                  "empezó la conexión. Empezá de nuevo.");
+	case CONNECT_STATE_OTHER_BROWSER:
+		return retry_page(res, 400,
+		                  "La conexión empezó en otro navegador",
+		                  "Para proteger la cuenta, la conexión "
+		                  "tiene que terminar en el mismo navegador "
+		                  "donde empezó. Empezá de nuevo desde "
+		                  "este navegador.");
+	case CONNECT_STATE_UNREADABLE:
+		return retry_page(res, 400, "Este enlace no es válido",
+		                  "No pudimos leer este enlace de conexión. "
+		                  "Empezá de nuevo desde el botón de abajo.");
+	case CONNECT_STATE_UNKNOWN:
+	case CONNECT_STATE_NOMEM:
+		break;
+	}
+	return retry_page(res, 400, "Este enlace no es válido",
+	                  "No reconocemos este enlace de conexión. "
+	                  "Empezá de nuevo desde el botón de abajo.");
+}
+
+/* The page for a code Google's token endpoint did not exchange. */
+static int exchange_page(struct response *res, enum goauth_result r,
+                         const char *error)
+{
+	char text[400];
+
+	switch (r) {
+	case GOAUTH_NOMEM:
+		return retry_page(res, 500, "Algo salió mal",
+		                  "No pudimos preparar el pedido a Google. "
+		                  "Volvé a intentarlo.");
+	case GOAUTH_REFUSED:
+		snprintf(text, sizeof(text),
+		         "Google rechazó el pedido de conexión (%s). Volvé a "
+		         "intentarlo; si se repite, revisá el cliente OAuth en "
+		         "Google Cloud Console.",
+		         error ? error : "sin detalle");
+		return retry_page(res, 400, "Google rechazó la conexión", text);
+	case GOAUTH_BAD_ANSWER:
+		return retry_page(res, 502, "Google respondió algo inesperado",
+		                  "La respuesta de Google no trae el "
+		                  "permiso esperado. Volvé a intentarlo.");
+	case GOAUTH_UNAVAILABLE:
+	case GOAUTH_OK:
+		break;
+	}
+	return retry_page(res, 502, "Google no responde",
+	                  "No pudimos hablar con Google para "
+	                  "terminar la conexión. Esperá un minuto "
+	                  "y volvé a intentarlo.");
+}
+
+int oauth_callback(struct proc *proc, struct request *req, struct response *res)
+{
+	const char *code = request_query(req, "code");
+	const char *state = request_query(req, "state");
+	const char *error = request_query(req, "error");
+	struct goauth_grant g = {0};
+	enum goauth_result gr;
+	struct oidc_claims claims;
+	char *verifier = NULL, text[600];
+	int status;
+
+	if (no_store(res) != 0 ||
+	    set_cookie(res, proc->cfg.auth_google_redirect_uri, "", 0) != 0)
+		return response_error(res, 500, "internal_error",
+		                      "The reply could not be built.");
+	if (error != NULL) {
+		if (strcmp(error, "access_denied") == 0)
+			return retry_page(res, 400, "No se dio permiso",
+			                  "Google no nos dio acceso al "
+			                  "calendario porque el permiso no fue "
+			                  "concedido. Para que las reservas "
+			                  "lleguen al calendario, volvé a "
+			                  "intentarlo y aceptá los permisos.");
+		snprintf(text, sizeof(text),
+		         "Google no pudo completar la conexión y respondió con "
+		         "el error «%.100s». Volvé a intentarlo; si se repite, "
+		         "revisá el cliente OAuth en Google Cloud Console.",
+		         error);
+		return retry_page(res, 400, "Google no completó la conexión",
+		                  text);
+	}
+	if (code == NULL || *code == '\0' || state == NULL || *state == '\0')
+		return retry_page(res, 400, "Enlace incompleto",
+		                  "A este enlace le falta la respuesta de "
+		                  "Google. Empezá de nuevo desde el botón de "
+		                  "abajo.");
+	status = take_state(proc, req, res, state, &verifier);
+	if (status != 0)
+		return status;
+	gr = goauth_exchange(proc, req->request_id, code, verifier, &g);
+	if (gr != GOAUTH_OK) {
+		status = exchange_page(res, gr, g.error);
+		goto out;
+	}
+
+	memset(&claims, 0, sizeof(claims));
+	if (g.id_token != NULL) {
+		enum oidc_result r = oidc_id_token_claims(
+		        g.id_token, proc->cfg.auth_google_id, tz_now(),
+		        &claims);
+
+		if (r != OIDC_OK) {
+			log_warn(req->request_id, "rejected ID token: %s",
+			         oidc_result_str(r));
+			status = retry_page(
+			        res, 400, "No pudimos verificar la cuenta",
+			        "La identidad que envió Google no es "
+			        "válida para esta aplicación. Volvé "
+			        "a intentarlo.");
+			goto out;
+		}
+	}
+	if (claims.email[0] == '\0' &&
+	    goauth_userinfo(proc, req->request_id, g.access_token, &claims) !=
+	            0) {
+		status = retry_page(res, 502, "No pudimos leer la cuenta",
+		                    "Google no nos dijo con qué cuenta "
+		                    "iniciaste sesión. Volvé a intentarlo.");
+		goto out;
+	}
+	if (!connect_is_admin(&proc->cfg, &claims)) {
+		log_warn(req->request_id,
+		         "an account other than ADMIN_EMAIL tried to connect "
+		         "the calendar");
+		snprintf(text, sizeof(text),
+		         "Iniciaste sesión como %.254s%s. Solo la cuenta del "
+		         "administrador de la escuela puede conectar el "
+		         "calendario: volvé a intentarlo eligiendo esa cuenta.",
+		         claims.email,
+		         claims.email_verified
+		                 ? ""
+		                 : " (una dirección sin verificar)");
+		status = retry_page(res, 403,
+		                    "Esta cuenta no puede conectar "
+		                    "el calendario",
+		                    text);
+		goto out;
+	}
+	if (g.scope == NULL ||
+	    !goauth_has_scope(g.scope, OAUTH_CALENDAR_SCOPE)) {
+		status = retry_page(res, 400, "Falta el permiso del calendario",
+		                    "Google no concedió el permiso para ver y "
+		                    "editar los eventos del calendario. "
+		                    "Volvé a intentarlo y marcá la casilla "
+		                    "del calendario.");
+		goto out;
+	}
+	if (g.refresh_token == NULL || *g.refresh_token == '\0') {
+		status = response_page(
+		        res, 400, "Google no entregó un permiso permanente",
+		        "Google recuerda un permiso anterior de esta "
+		        "aplicación "
+		        "y esta vez no entregó el permiso sin conexión que "
+		        "necesitamos. Quitá el acceso de la aplicación en "
+		        "https://myaccount.google.com/permissions (Seguridad, "
+		        "aplicaciones de terceros con acceso a tu cuenta) y "
+		        "después volvé a conectar.",
+		        START_PATH, TRY_AGAIN);
+		goto out;
+	}
+	if (gtoken_connect(proc, req->request_id, claims.email, claims.sub,
+	                   g.refresh_token, g.access_token, g.expires_in,
+	                   g.scope) != 0) {
+		status = retry_page(res, 503, "No pudimos guardar la conexión",
+		                    "La base de datos no responde. Esperá un "
+		                    "minuto y volvé a intentarlo.");
+		goto out;
+	}
+	log_info(req->request_id, "Google Calendar connected");
+	status =
+	        response_page(res, 200, "¡Listo! El calendario quedó conectado",
+	                      "Las clases que se reserven se van a agendar "
+	                      "en el calendario de la escuela, cada una con "
+	                      "su enlace de Google Meet. Ya podés cerrar esta "
+	                      "ventana.",
+	                      NULL, NULL);
+out:
+	goauth_grant_free(&g);
+	if (verifier != NULL)
+		crypto_free_secret(verifier, strlen(verifier));
+	return status;
+}
+
+/* ---- /oauth/google/status ---- */
+
+static int add_db_time(struct json_object *o, const char *key, const char *cell)
+{
+	char s[TZ_ISO_MAX];
+
+	return jsonio_add_string(
+	        o, key, tz_db_to_iso(cell, s, sizeof(s)) == 0 ? s : NULL);
+}
+
+int oauth_status(struct proc *proc, struct request *req, struct response *res)
+{
+	struct json_object *root = NULL, *scopes = NULL;
+	struct gtoken_status st;
+	int status;
+
+	if (no_store(res) != 0)
+		return response_error(res, 500, "internal_error",
+		                      "The reply could not be built.");
+	if (gtoken_status(proc->db, &st) != 0) {
+		log_warn(req->request_id, "status: %s", db_error(proc->db));
+		return response_error(res, 503, "database_unavailable",
+		                      "The database is not answering; try "
+		                      "again in a minute.");
+	}
+	root = json_object_new_object();
+	if (root == NULL)
+		goto fail;
+	if (!st.stored) {
+		if (jsonio_add_bool(root, "connected", 0) ||
+		    jsonio_add_string(root, "email", NULL) ||
+		    jsonio_add_string(root, "connectedAt", NULL) ||
+		    jsonio_add(root, "scopes", NULL) ||
+		    jsonio_add_string(root, "lastRefreshAt", NULL) ||
+		    jsonio_add_string(root, "lastRefreshError", NULL))
+			goto fail;
+	} else {
+		if (st.has_scopes) {
+			char *tok, *save = NULL;
+
+			scopes = json_object_new_array();
+			if (scopes == NULL)
+				goto fail;
+			for (tok = strtok_r(st.scopes, " ", &save); tok;
+			     tok = strtok_r(NULL, " ", &save)) {
+				struct json_object *s =
+				        json_object_new_string(tok);
+
+				if (s == NULL ||
+				    json_object_array_add(scopes, s) != 0) {
+					json_object_put(s);
+					goto fail;
+				}
+			}
+		}
+		if (jsonio_add_bool(root, "connected", st.connected) ||
+		    jsonio_add_string(root, "email", st.email) ||
+		    add_db_time(root, "connectedAt",
+		                st.connected_at[0] ? st.connected_at : NULL)) {
+			goto fail;
+		}
+		if (jsonio_add(root, "scopes", scopes) != 0) {
+			scopes = NULL;
+			goto fail;
+		}
+		scopes = NULL;
+		if (add_db_time(root, "lastRefreshAt",
+		                st.refreshed_at[0] ? st.refreshed_at : NULL) ||
+		    jsonio_add_string(root, "lastRefreshError",
+		                      st.has_refresh_error ? st.refresh_error
+		                                           : NULL))
+			goto fail;
+	}
+	status = response_json(res, 200, root);
+	json_object_put(root);
+	return status;
+fail:
+	json_object_put(scopes);
+	json_object_put(root);
+	return response_error(res, 500, "internal_error",
+	                      "The reply could not be built.");
+}

@@ -1,0 +1,112 @@
+#include "web/payapi.h"
+
+#include <string.h>
+
+#include <json-c/json_object.h>
+
+#include "core/jsonio.h"
+#include "core/limit.h"
+#include "core/log.h"
+#include "core/tz.h"
+#include "school/payment.h"
+#include "upstream/mp.h"
+
+static int ack(struct response *res, const char *what, const char *payment)
+{
+	struct json_object *o = json_object_new_object();
+	int status;
+
+	if (o == NULL || jsonio_add_bool(o, "received", 1) ||
+	    jsonio_add_string(o, "result", what) ||
+	    jsonio_add_string(o, "payment", payment)) {
+		json_object_put(o);
+		return response_error(res, 500, "internal_error",
+		                      "The reply could not be built.");
+	}
+	status = response_json(res, 200, o);
+	json_object_put(o);
+	return status;
+}
+
+int payapi_notification(struct proc *proc, struct request *req,
+                        struct response *res)
+{
+	const char *topic = request_query(req, "topic");
+	const char *type = request_query(req, "type");
+	const char *pid = NULL;
+	char err[LIMIT_ERROR_MESSAGE];
+	struct json_object *pay = NULL;
+	struct payment_outcome o;
+	enum mp_result mr;
+	int status, rc;
+
+	/* The body is read (bounded) but never trusted. */
+	status = request_read_body(req, err, sizeof(err));
+	if (status != 0)
+		return response_error(res, status,
+		                      status == 413 ? "body_too_large"
+		                                    : "bad_request",
+		                      "%s.", err);
+	if (topic != NULL) {
+		/* The older form, which MercadoPago does not sign. */
+		if (strcmp(topic, "payment") != 0)
+			return ack(res, "ignored: not a payment", NULL);
+		pid = request_query(req, "id");
+	} else if (type != NULL) {
+		enum mp_sig sig;
+
+		if (strcmp(type, "payment") != 0)
+			return ack(res, "ignored: not a payment", NULL);
+		pid = request_query(req, "data.id");
+		sig = mp_signature_verify(
+		        proc->cfg.mp_webhook_secret,
+		        request_header(req, "X-Signature"), pid,
+		        request_header(req, "X-Request-Id"), tz_now(),
+		        proc->cfg.mp_signature_tolerance_s);
+		if (sig != MP_SIG_OK) {
+			log_warn(req->request_id, "notification refused: %s",
+			         mp_sig_str(sig));
+			return response_error(res, 401, "invalid_signature",
+			                      "The notification's signature is "
+			                      "not valid: %s.",
+			                      mp_sig_str(sig));
+		}
+	} else {
+		return response_error(res, 400, "invalid_query",
+		                      "Expected ?data.id=...&type=payment or "
+		                      "?topic=payment&id=....");
+	}
+	if (pid == NULL || !payment_id_valid(pid))
+		return response_error(
+		        res, 400, "invalid_query",
+		        "The payment id is missing or malformed.");
+
+	mr = mp_payment_get(proc, req->request_id, pid, &pay, err, sizeof(err));
+	if (mr == MP_NOT_FOUND) {
+		log_warn(req->request_id,
+		         "notification for payment %s, which "
+		         "MercadoPago does not know: ignored",
+		         pid);
+		return ack(res, "ignored: unknown payment", pid);
+	}
+	if (mr != MP_OK) {
+		log_warn(req->request_id, "reading payment %s: %s", pid, err);
+		return response_error(res, mr == MP_REFUSED ? 502 : 503,
+		                      "payment_provider_unavailable",
+		                      "MercadoPago could not be read; the "
+		                      "notification can be sent again.");
+	}
+
+	rc = payment_record(proc, req->request_id, pid, pay, &o);
+	json_object_put(pay);
+	if (rc != 0)
+		return response_error(res, 503, "database_unavailable",
+		                      "The payment could not be recorded; the "
+		                      "notification can be sent again.");
+	log_info(req->request_id, "payment %s: %s%s%s", pid, o.what,
+	         o.booking[0] ? ", booking " : "", o.booking);
+
+	/* Then Google; the reply is 200 anyway: the state is durable. */
+	payment_finish(proc, req->request_id, &o);
+	return ack(res, o.what, pid);
+}

@@ -1,0 +1,37 @@
+/*
+ * reply - the replies several handlers share: the contract's errors for a
+ * failed calendar call, a database that does not answer and a refused
+ * body, and {"booking": BOOKING}.
+ */
+#ifndef REPLY_H
+#define REPLY_H
+
+#include "io/proc.h"
+#include "upstream/gcal.h"
+#include "web/request.h"
+#include "web/response.h"
+
+/*
+ * Writes the contract's error for a failed calendar call into res and
+ * returns its status: 503 calendar_not_connected, 503 calendar_unavailable,
+ * 503 database_unavailable (the admin's token could not be read), 504
+ * calendar_timeout, 502 calendar_error.
+ */
+int reply_calendar_error(struct response *res, enum gcal_result r);
+
+/* 503 database_unavailable, after logging why (db_error) with what. */
+int reply_db_down(struct proc *proc, struct request *req, struct response *res,
+                  const char *what);
+
+/* The error for a body request_json_body() refused with status: 413
+ * body_too_large, 415 unsupported_media_type, else invalid_json. */
+int reply_body_error(struct response *res, int status, const char *err);
+
+/*
+ * Answers {"booking": BOOKING} for id with status; 404 booking_not_found
+ * when there is none (or id is not an id), 503 when the database fails.
+ */
+int reply_booking(struct proc *proc, struct request *req, struct response *res,
+                  int status, const char *id);
+
+#endif
