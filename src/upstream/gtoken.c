@@ -298,7 +298,7 @@ enum gtoken_result gtoken_get(struct proc *proc, const char *request_id,
 	for (;;) {
 		struct row r;
 		unsigned long long affected = 0;
-		struct db_param p[2];
+		struct db_param p[3];
 		int found = read_row(proc, &r);
 
 		if (found < 0) {
@@ -324,16 +324,22 @@ enum gtoken_result gtoken_get(struct proc *proc, const char *request_id,
 			}
 			/* Unreadable: renew it like an expired one. */
 		}
-		/* Take the lease, unless another process holds it. */
+		/* Take the lease, unless another process holds it or has
+		 * renewed the token since it was read (compare-and-swap on
+		 * its expiry): one expiry, one renewal. */
 		p[0] = db_int(GTOKEN_LEASE_S);
 		p[1] = db_int(r.id);
+		p[2] = db_int(r.expires_at);
 		if (db_exec(proc->db,
 		            "UPDATE users SET googleRefreshingUntil = "
 		            "UTC_TIMESTAMP() + INTERVAL ? SECOND "
 		            "WHERE id = ? AND googleTokenStatus = 'ok' AND "
 		            "(googleRefreshingUntil IS NULL OR "
-		            "googleRefreshingUntil < UTC_TIMESTAMP())",
-		            p, 2, &affected) != DB_OK) {
+		            "googleRefreshingUntil < UTC_TIMESTAMP()) AND "
+		            "COALESCE(UNIX_TIMESTAMP(googleAccessExpiresAt), "
+		            "0) "
+		            "= ?",
+		            p, 3, &affected) != DB_OK) {
 			log_warn(request_id, "taking the token lease: %s",
 			         db_error(proc->db));
 			row_free(&r);
@@ -350,7 +356,7 @@ enum gtoken_result gtoken_get(struct proc *proc, const char *request_id,
 			return res;
 		}
 		row_free(&r);
-		/* Another process is renewing: use its result. */
+		/* Another process is renewing, or has: use its result. */
 		if (waited >= GTOKEN_WAIT_MS) {
 			log_warn(request_id, "gave up waiting for another "
 			                     "process to renew the token");
