@@ -572,6 +572,24 @@ enum db_result db_query(struct db *db, const char *sql,
 	return statement(db, sql, params, n, NULL, rows);
 }
 
+enum db_result db_query_int(struct db *db, const char *sql,
+                            const struct db_param *params, size_t n,
+                            long long *out)
+{
+	struct db_rows rows;
+	enum db_result r = db_query(db, sql, params, n, &rows);
+
+	if (r == DB_OK && rows.nrows != 1)
+		r = DB_ERROR;
+	if (r == DB_OK) {
+		const char *cell = db_cell(&rows, 0, 0);
+
+		*out = cell ? strtoll(cell, NULL, 10) : 0;
+	}
+	db_rows_free(&rows);
+	return r;
+}
+
 int db_in_transaction(const struct db *db)
 {
 	return db->in_transaction;

@@ -96,6 +96,15 @@ enum db_result db_query(struct db *db, const char *sql,
                         struct db_rows *rows)
         __attribute__((warn_unused_result));
 
+/*
+ * Runs a query that answers one row whose first cell is an integer
+ * (COUNT(*) and the like) into *out. DB_OK, the query's error, or
+ * DB_ERROR when the answer is not one row.
+ */
+enum db_result db_query_int(struct db *db, const char *sql,
+                            const struct db_param *params, size_t n,
+                            long long *out) __attribute__((warn_unused_result));
+
 /* Transactions. db_begin() reconnects when needed; within a transaction a
  * lost connection is DB_UNAVAILABLE (the server rolled it back). */
 enum db_result db_begin(struct db *db) __attribute__((warn_unused_result));

@@ -655,19 +655,13 @@ db_down:
 
 int avail_failing(struct db *db)
 {
-	struct db_rows rows;
-	int failing;
+	long long n;
 
-	if (db_query(db,
-	             "SELECT COUNT(*) FROM calendar_sync WHERE lastErrorAt IS "
-	             "NOT NULL AND (lastSuccessAt IS NULL OR lastErrorAt > "
-	             "lastSuccessAt)",
-	             NULL, 0, &rows) != DB_OK ||
-	    rows.nrows != 1) {
-		db_rows_free(&rows);
+	if (db_query_int(db,
+	                 "SELECT COUNT(*) FROM calendar_sync WHERE lastErrorAt "
+	                 "IS NOT NULL AND (lastSuccessAt IS NULL OR "
+	                 "lastErrorAt > lastSuccessAt)",
+	                 NULL, 0, &n) != DB_OK)
 		return -1;
-	}
-	failing = to_ll(db_cell(&rows, 0, 0)) > 0;
-	db_rows_free(&rows);
-	return failing;
+	return n > 0;
 }

@@ -444,25 +444,34 @@ int ledger_book(struct db *db, const char *id, const struct bookreq *b,
 	return -1;
 }
 
-/* Booking id's status, locked for this transaction, into status. 1, 0
- * when there is no such booking, -1. */
-static int status_for_update(struct db *db, const char *id, char *status,
-                             size_t len)
+/* The one text cell the query sql with key gives, into out. 1, 0 when
+ * there is no row, -1 on a database error. */
+static int one_cell(struct db *db, const char *sql, const char *key, char *out,
+                    size_t len)
 {
-	struct db_param p = db_text(id);
+	struct db_param p = db_text(key);
 	struct db_rows rows;
 	int found;
 
-	if (db_query(db, "SELECT status FROM bookings WHERE id = ? FOR UPDATE",
-	             &p, 1, &rows) != DB_OK) {
+	if (db_query(db, sql, &p, 1, &rows) != DB_OK) {
 		db_rows_free(&rows);
 		return -1;
 	}
 	found = rows.nrows == 1;
 	if (found)
-		copy_cell(status, len, db_cell(&rows, 0, 0));
+		copy_cell(out, len, db_cell(&rows, 0, 0));
 	db_rows_free(&rows);
 	return found;
+}
+
+/* Booking id's status, locked for this transaction, into status. 1, 0
+ * when there is no such booking, -1. */
+static int status_for_update(struct db *db, const char *id, char *status,
+                             size_t len)
+{
+	return one_cell(db,
+	                "SELECT status FROM bookings WHERE id = ? FOR UPDATE",
+	                id, status, len);
 }
 
 int ledger_move(struct db *db, const char *id, int64_t start, int64_t end)
@@ -650,20 +659,9 @@ void ledger_idem_keep(struct db *db, const char *request_id, const char *id,
 int ledger_payment_status(struct db *db, const char *pid, char *status,
                           size_t len)
 {
-	struct db_param p = db_text(pid);
-	struct db_rows rows;
-	int found;
-
-	if (db_query(db, "SELECT status FROM payments WHERE id = ? FOR UPDATE",
-	             &p, 1, &rows) != DB_OK) {
-		db_rows_free(&rows);
-		return -1;
-	}
-	found = rows.nrows == 1;
-	if (found)
-		copy_cell(status, len, db_cell(&rows, 0, 0));
-	db_rows_free(&rows);
-	return found;
+	return one_cell(db,
+	                "SELECT status FROM payments WHERE id = ? FOR UPDATE",
+	                pid, status, len);
 }
 
 enum db_result ledger_payment_upsert(struct db *db,
@@ -871,14 +869,11 @@ int ledger_has_meet(struct db *db, const char *id)
 
 int ledger_work_left(struct db *db, int *n)
 {
-	struct db_rows rows;
+	long long count;
 
-	if (db_query(db, "SELECT COUNT(*) FROM bookings WHERE " WORK, NULL, 0,
-	             &rows) != DB_OK) {
-		db_rows_free(&rows);
+	if (db_query_int(db, "SELECT COUNT(*) FROM bookings WHERE " WORK, NULL,
+	                 0, &count) != DB_OK)
 		return -1;
-	}
-	*n = rows.nrows == 1 ? (int)to_ll(db_cell(&rows, 0, 0)) : 0;
-	db_rows_free(&rows);
+	*n = (int)count;
 	return 0;
 }

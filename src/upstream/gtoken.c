@@ -447,21 +447,15 @@ out:
 
 int gtoken_connected(struct db *db)
 {
-	struct db_rows rows;
-	int connected;
+	long long n;
 
-	if (db_query(db,
-	             "SELECT COUNT(*) FROM users WHERE role = 'admin' AND "
-	             "googleRefreshToken IS NOT NULL AND googleTokenStatus = "
-	             "'ok'",
-	             NULL, 0, &rows) != DB_OK ||
-	    rows.nrows != 1) {
-		db_rows_free(&rows);
+	if (db_query_int(db,
+	                 "SELECT COUNT(*) FROM users WHERE role = 'admin' AND "
+	                 "googleRefreshToken IS NOT NULL AND "
+	                 "googleTokenStatus = 'ok'",
+	                 NULL, 0, &n) != DB_OK)
 		return -1;
-	}
-	connected = to_ll(db_cell(&rows, 0, 0)) > 0;
-	db_rows_free(&rows);
-	return connected;
+	return n > 0;
 }
 
 static void cell_into(char *out, size_t len, const char *cell, int *present)
