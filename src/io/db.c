@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <errmsg.h>
 #include <mysql.h>
@@ -525,10 +526,10 @@ out:
 	return r;
 }
 
-static enum db_result statement(struct db *db, const char *sql,
-                                const struct db_param *params, size_t n,
-                                unsigned long long *affected,
-                                struct db_rows *rows)
+static enum db_result statement_once(struct db *db, const char *sql,
+                                     const struct db_param *params, size_t n,
+                                     unsigned long long *affected,
+                                     struct db_rows *rows)
 {
 	enum db_result r;
 	int tries, retry_safe = 0;
@@ -556,6 +557,47 @@ static enum db_result statement(struct db *db, const char *sql,
 			return DB_UNAVAILABLE;
 	}
 	return DB_UNAVAILABLE;
+}
+
+/* A short random pause before trying a deadlocked statement again:
+ * 1-16 ms times the tries so far, so two processes do not meet again. */
+static void deadlock_pause(int tries)
+{
+	unsigned char r = 0;
+	struct timespec ts;
+	long ms;
+
+	if (crypto_random(&r, 1) != 0)
+		r = 7;
+	ms = (long)(1 + (r & 15)) * tries;
+	ts.tv_sec = 0;
+	ts.tv_nsec = ms * 1000000L;
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * statement_once(), and again when a statement of its own (autocommit)
+ * deadlocked or waited too long for a lock: the server rolled back that
+ * statement alone, so running it again is safe. Inside a transaction the
+ * caller tries the whole transaction again instead.
+ */
+static enum db_result statement(struct db *db, const char *sql,
+                                const struct db_param *params, size_t n,
+                                unsigned long long *affected,
+                                struct db_rows *rows)
+{
+	enum db_result r;
+	int tries;
+
+	for (tries = 1;; tries++) {
+		r = statement_once(db, sql, params, n, affected, rows);
+		if (r != DB_RETRY || db->in_transaction ||
+		    tries >= LIMIT_DB_DEADLOCK_TRIES)
+			return r;
+		if (rows)
+			db_rows_free(rows);
+		deadlock_pause(tries);
+	}
 }
 
 enum db_result db_exec(struct db *db, const char *sql,

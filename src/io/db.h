@@ -8,7 +8,11 @@
  * statement retried once, where that is safe: always when preparing failed
  * (nothing ran), and for reads when executing failed; a write whose fate is
  * unknown, or anything inside a transaction, is reported as
- * DB_UNAVAILABLE instead. A database that is down makes calls fail fast
+ * DB_UNAVAILABLE instead. A statement of its own (outside a
+ * transaction) that deadlocked or timed out waiting for a lock was rolled
+ * back alone by the server, and is run again, a few times, after a short
+ * random pause; inside a transaction DB_RETRY goes to the caller, who tries
+ * the whole transaction again. A database that is down makes calls fail fast
  * with DB_UNAVAILABLE; the next call tries again, so the program recovers
  * by itself when the server is back.
  *

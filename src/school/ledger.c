@@ -85,13 +85,39 @@ static enum db_result history(struct db *db, const char *id, const char *from,
 
 #define MAX_SET 6 /* parameters of a change's extra assignments */
 
+static enum ledger_result of_db(enum db_result r)
+{
+	if (r == DB_OK)
+		return LEDGER_OK;
+	if (r == DB_RETRY || r == DB_DUPLICATE)
+		return LEDGER_RETRY;
+	return LEDGER_DB_DOWN;
+}
+
+/* The compare-and-swap and its history row, in the current transaction
+ * (or alone, when the status does not move). */
+static enum ledger_result apply(struct db *db, const char *sql,
+                                const struct db_param *p, size_t n,
+                                const char *id, const char *from,
+                                const char *to, const char *why)
+{
+	unsigned long long affected = 0;
+	enum db_result r = db_exec(db, sql, p, n, &affected);
+
+	if (r == DB_OK && affected == 0)
+		return LEDGER_RACED;
+	if (r == DB_OK && strcmp(from, to) != 0)
+		r = history(db, id, from, to, why);
+	return of_db(r);
+}
+
 /*
  * The one place a booking's status changes: booking id from status from
  * to status to, with set (further "column = ..." assignments, a literal of
  * this file, NULL: none) and its n params, as a compare-and-swap on the
  * status the caller saw, and the history row, in the caller's transaction
- * or one of its own. from == to changes the row, not its status, and
- * leaves no history.
+ * or one of its own (tried again whole on a deadlock). from == to changes
+ * the row, not its status, and leaves no history.
  */
 static enum ledger_result change(struct db *db, const char *id,
                                  const char *from, const char *to,
@@ -99,10 +125,9 @@ static enum ledger_result change(struct db *db, const char *id,
                                  const struct db_param *params, size_t n)
 {
 	struct db_param p[MAX_SET + 3];
-	unsigned long long affected = 0;
 	char sql[512];
-	int own = 0, moves = strcmp(from, to) != 0;
-	enum db_result r;
+	int moves = strcmp(from, to) != 0, tries;
+	enum ledger_result lr = LEDGER_RETRY;
 	size_t i, k = 0;
 
 	if (moves && !ledger_transition_allowed(from, to)) {
@@ -121,28 +146,18 @@ static enum ledger_result change(struct db *db, const char *id,
 		p[k++] = params[i];
 	p[k++] = db_text(id);
 	p[k++] = db_text(from);
-	if (moves && !db_in_transaction(db)) {
+	if (!moves || db_in_transaction(db))
+		return apply(db, sql, p, k, id, from, to, why);
+	for (tries = 0; tries < TRIES && lr == LEDGER_RETRY; tries++) {
 		if (db_begin(db) != DB_OK)
 			return LEDGER_DB_DOWN;
-		own = 1;
-	}
-	r = db_exec(db, sql, p, k, &affected);
-	if (r == DB_OK && affected == 0) {
-		if (own)
-			db_rollback(db);
-		return LEDGER_RACED;
-	}
-	if (r == DB_OK && moves)
-		r = history(db, id, from, to, why);
-	if (own) {
-		if (r == DB_OK)
-			r = db_commit(db);
+		lr = apply(db, sql, p, k, id, from, to, why);
+		if (lr == LEDGER_OK)
+			lr = of_db(db_commit(db));
 		else
 			db_rollback(db);
 	}
-	if (r == DB_RETRY || r == DB_DUPLICATE)
-		return LEDGER_RETRY;
-	return r == DB_OK ? LEDGER_OK : LEDGER_DB_DOWN;
+	return lr;
 }
 
 enum ledger_result ledger_transition(struct db *db, const char *id,
