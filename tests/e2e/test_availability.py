@@ -98,20 +98,59 @@ def qs(**params):
 # State: simulator, cache tables
 # ---------------------------------------------------------------------------
 
+def wait_until_db(sql_time, what):
+    """Waits until the database's clock reaches sql_time (an SQL DATETIME
+    expression), the clock the programs compare their copies with."""
+    ok = stack().wait_for(
+        lambda: stack().sql("SELECT UTC_TIMESTAMP() >= %s" % sql_time) == [["1"]],
+        timeout=TTL + 60, interval=0.1)
+    assert ok, "waited over a minute for " + what
+
+
 def reset(wait=True, users=False):
-    """A clean simulator and an empty cache. With wait, also lets every
-    process's in-memory copy (kept while younger than the TTL) expire."""
+    """A clean simulator and an empty cache. With wait, also waits until no
+    process may still serve the copy it kept in memory (younger than the
+    TTL since the last success the database recorded)."""
     stack().sim("POST", "/_sim/reset")
+    until = None
+    if wait:
+        until = stack().sql("SELECT MAX(lastSuccessAt) + INTERVAL %d SECOND "
+                            "FROM calendar_sync" % TTL)[0][0]
     stmt = "DELETE FROM calendar_events; DELETE FROM calendar_sync; DELETE FROM bookings"
     if users:
         stmt += "; DELETE FROM users; DELETE FROM oauth_states"
     stack().sql(stmt)
-    if wait:
-        time.sleep(TTL + 0.5)
+    if until is not None:
+        wait_until_db("'%s'" % until, "the processes' copies to expire")
 
 
 def wait_ttl():
-    time.sleep(TTL + 0.5)
+    """Waits until the next request refreshes: the cache's last success and
+    last attempt both a TTL old, so no process serves its copy from memory
+    and the refresh lease can be taken."""
+    row = stack().sql("SELECT GREATEST(COALESCE(MAX(lastSuccessAt), 0), "
+                      "COALESCE(MAX(lastAttemptAt), 0)) + INTERVAL %d SECOND "
+                      "FROM calendar_sync" % TTL)
+    if row and row[0][0] is not None:
+        wait_until_db("'%s'" % row[0][0], "the cache to be a TTL old")
+
+
+def assert_rounds_spaced(test, rounds):
+    """At most one events.list round per TTL: consecutive rounds (their
+    first pages, as the simulator received them) are at least TTL - 1 s
+    apart (the programs count whole seconds of the database's clock).
+    Slowness only widens the gaps."""
+    times = [c["time"] for c in rounds]
+    gaps = [round(b - a, 3) for a, b in zip(times, times[1:])]
+    test.assertEqual([g for g in gaps if g < TTL - 1], [],
+                     "rounds closer than the TTL allows: gaps %s, %s"
+                     % (gaps, [c["raw_path"][:120] for c in rounds]))
+
+
+def cgi_long_ttl(uri, headers=None):
+    """calendar_get as plain CGI with a TTL of an hour: its answers do not
+    depend on how fast this machine is. A Reply and the program's log."""
+    return cgi_get(uri, headers=headers, env_extra={"CALENDAR_CACHE_TTL_S": "3600"})
 
 
 def seed(events):
@@ -138,8 +177,10 @@ def busy(start, end, status="confirmed", tz=None):
     return {"start": iso(start, tz), "end": iso(end, tz), "status": status}
 
 
-def sim_log(path=None, method=None):
+def sim_log(path=None, method=None, since=0):
     q = {}
+    if since:
+        q["since"] = str(since)
     if path:
         q["path"] = path
     if method:
@@ -154,6 +195,17 @@ def clear_sim_log():
 def list_calls():
     """Every events.list call in the simulator's log, oldest first."""
     return sim_log(EVENTS_RE, "GET")
+
+
+def log_seq():
+    """The sequence number of the simulator's last logged request (0)."""
+    log = sim_log()
+    return log[-1]["seq"] if log else 0
+
+
+def list_calls_since(seq):
+    """The events.list calls logged after seq."""
+    return sim_log(EVENTS_RE, "GET", since=seq)
 
 
 def first_pages(calls):
@@ -360,9 +412,7 @@ class Availability(unittest.TestCase):
         clear_sim_log()
 
         # -- the window [d0 10:00, d0+2 10:00) --
-        t0 = time.monotonic()
         r = get_calendar(frm, to)
-        t_first = time.monotonic()
         body = assert_cached_reply(self, r, "MISS")
         expected = [
             busy(*ev["cross_start"]),
@@ -402,8 +452,15 @@ class Availability(unittest.TestCase):
             b2 = assert_cached_reply(self, r2)
             self.assertEqual(b2, body)
             self.assertEqual(r2.header("ETag"), etag)
-            if time.monotonic() - t_first < TTL - 1:
-                self.assertEqual(r2.header("X-Cache"), "HIT", r2.headers)
+        # A copy younger than the TTL is a HIT and costs Google nothing: a
+        # process with an hour's TTL, whatever the time the test took.
+        window = "/api/calendar?" + qs(**{"from": iso(frm), "to": iso(to)})
+        seq = log_seq()
+        r2, _ = cgi_long_ttl(window)
+        self.assertEqual((r2.status, r2.header("X-Cache")), (200, "HIT"), r2)
+        self.assertEqual(r2.json(), body)
+        self.assertEqual(r2.header("ETag"), etag)
+        self.assertEqual(first_pages(list_calls_since(seq)), [])
         for inm in (etag, '"nope", ' + etag, "W/" + etag):
             with self.subTest(if_none_match=inm):
                 r3 = get_calendar(frm, to, headers={"If-None-Match": inm})
@@ -414,14 +471,12 @@ class Availability(unittest.TestCase):
         r4 = get_calendar(frm, to, headers={"If-None-Match": '"not-the-etag"'})
         self.assertEqual(r4.status, 200)
         self.assertEqual(r4.json(), body)
-        # max-age is what is left of the TTL: it goes down as the copy ages.
-        # (Over a second after the refresh, under TTL - 1 s after the first
-        # request: the copy's age is 1 or 2 whole seconds.)
+        # max-age is what is left of the TTL: it goes down as the copy ages
+        # (at least a second after the refresh, with an hour's TTL).
         time.sleep(1.1)
-        r4 = get_calendar(frm, to)
-        if time.monotonic() - t0 < TTL - 1.2:
-            self.assertEqual(r4.header("X-Cache"), "HIT", r4.headers)
-            self.assertTrue(1 <= max_age(r4) <= TTL - 1, r4.header("Cache-Control"))
+        r4, _ = cgi_long_ttl(window)
+        self.assertEqual((r4.status, r4.header("X-Cache")), (200, "HIT"), r4)
+        self.assertTrue(3600 - 600 <= max_age(r4) <= 3599, r4.header("Cache-Control"))
 
         # -- the window's forms: offset (+ as %2B, Z), no offset, a date --
         forms = [
@@ -466,14 +521,13 @@ class Availability(unittest.TestCase):
         r7 = get_calendar()
         b7 = assert_cached_reply(self, r7)
         f7, t7 = parse_iso(b7["from"]), parse_iso(b7["to"])
-        self.assertLessEqual(abs((f7 - before).total_seconds()), 10, b7["from"])
+        self.assertLessEqual(abs((f7 - before).total_seconds()), 120, b7["from"])
         self.assertEqual(t7 - f7, 30 * DAY)
         self.assertEqual(b7["events"], [e for e in expected_wide
                                         if parse_iso(e["end"]) > f7 and parse_iso(e["start"]) < t7])
-        # Every in-horizon window came from the cache: no round since the
-        # first one but those the TTL allows.
-        self.assertLessEqual(len(first_pages(list_calls())),
-                             math.floor((time.monotonic() - t0) / TTL))
+        # Every in-horizon window came from the cache: no more rounds than
+        # the TTL allows.
+        assert_rounds_spaced(self, first_pages(list_calls()))
 
         # -- beyond the horizon: Google asked for that window (MISS) --
         for wf, wt, ekey in ((local(far), local(far + DAY), "far"),
@@ -561,28 +615,23 @@ class Availability(unittest.TestCase):
                     replies.append(r)
 
         clear_sim_log()
-        t0 = time.monotonic()
         threads = [threading.Thread(target=worker) for _ in range(n_threads)]
         for t in threads:
             t.start()
-        procs = [cgi_spawn(uri) for _ in range(n_cgi)]
+        procs = [cgi_spawn(uri, env_extra={"CALENDAR_CACHE_TTL_S": "3600"})
+                 for _ in range(n_cgi)]
         for t in threads:
             t.join()
         cgi_replies = [cgi_finish(p)[0] for p in procs]
-        elapsed = time.monotonic() - t0
 
         self.assertEqual(errors, [])
         every = replies + cgi_replies
         self.assertEqual(len(every), 200)
         calls = list_calls()
         rounds = first_pages(calls)
-        bound = math.floor(elapsed / TTL) + 1
         with self.subTest(check="rounds"):
             self.assertGreaterEqual(len(rounds), 1, "the empty cache was never filled")
-            self.assertLessEqual(len(rounds), bound,
-                                 "%d events.list rounds for 200 requests in %.2f s (TTL %d s): %s"
-                                 % (len(rounds), elapsed, TTL,
-                                    [(c["raw_path"][:120], c["status"]) for c in rounds]))
+            assert_rounds_spaced(self, rounds)
             for c in calls:
                 self.assertEqual(c["status"], 200, c["raw_path"])
         with self.subTest(check="every reply"):
@@ -595,8 +644,9 @@ class Availability(unittest.TestCase):
             caches = [r.header("X-Cache") for r in every]
             self.assertLessEqual(caches.count("MISS"), len(rounds),
                                  "a MISS reply without a call to Google")
-            if elapsed < TTL:
-                self.assertEqual(caches.count("STALE"), 0, caches)
+            # The plain CGI runs have an hour's TTL: a copy that young is
+            # never stale, however long the burst took.
+            self.assertNotIn("STALE", [r.header("X-Cache") for r in cgi_replies])
 
     def test_availability_incremental_sync_and_410_resync(self):
         reset()
