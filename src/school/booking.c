@@ -215,35 +215,17 @@ enum booking_result booking_cancel(struct proc *proc, const char *request_id,
 	return BOOKING_OK;
 }
 
-int booking_google_busy(struct proc *proc, const char *request_id,
-                        int64_t start, int64_t end, const char *own_id,
-                        enum gcal_result *why)
+int booking_busy_among(struct json_object *items, int64_t start, int64_t end,
+                       const char *own_id)
 {
-	char err[LIMIT_ERROR_MESSAGE], own_event[BOOKREQ_EVENT_ID_LEN + 1];
-	struct gcal_events ev = {NULL, NULL};
-	struct gcal_list q;
-	enum gcal_result r;
-	size_t i, n;
-	int busy = 0;
+	char own_event[BOOKREQ_EVENT_ID_LEN + 1];
+	size_t i, n = json_object_array_length(items);
 
-	memset(&q, 0, sizeof(q));
-	q.time_min = start;
-	q.time_max = end;
-	q.single_events = 1;
 	own_event[0] = '\0';
 	if (own_id != NULL)
 		bookreq_event_id(own_id, own_event);
-	r = gcal_admin_events_list(proc, request_id,
-	                           proc->cfg.google_calendar_id, &q, &ev, err,
-	                           sizeof(err));
-	if (r != GCAL_OK) {
-		log_warn(request_id, "checking Google's busy times: %s", err);
-		*why = r;
-		return -1;
-	}
-	n = json_object_array_length(ev.items);
-	for (i = 0; i < n && !busy; i++) {
-		struct json_object *it = json_object_array_get_idx(ev.items, i);
+	for (i = 0; i < n; i++) {
+		struct json_object *it = json_object_array_get_idx(items, i);
 		const char *bid = gevent_booking_id(it);
 		const char *eid = jsonio_string(it, "id");
 		int64_t s, e;
@@ -256,8 +238,35 @@ int booking_google_busy(struct proc *proc, const char *request_id,
 		    ((bid != NULL && strcmp(bid, own_id) == 0) ||
 		     (eid != NULL && strcmp(eid, own_event) == 0)))
 			continue;
-		busy = s < end && e > start;
+		if (s < end && e > start)
+			return 1;
 	}
+	return 0;
+}
+
+int booking_google_busy(struct proc *proc, const char *request_id,
+                        int64_t start, int64_t end, const char *own_id,
+                        enum gcal_result *why)
+{
+	char err[LIMIT_ERROR_MESSAGE];
+	struct gcal_events ev = {NULL, NULL};
+	struct gcal_list q;
+	enum gcal_result r;
+	int busy;
+
+	memset(&q, 0, sizeof(q));
+	q.time_min = start;
+	q.time_max = end;
+	q.single_events = 1;
+	r = gcal_admin_events_list(proc, request_id,
+	                           proc->cfg.google_calendar_id, &q, &ev, err,
+	                           sizeof(err));
+	if (r != GCAL_OK) {
+		log_warn(request_id, "checking Google's busy times: %s", err);
+		*why = r;
+		return -1;
+	}
+	busy = booking_busy_among(ev.items, start, end, own_id);
 	gcal_events_free(&ev);
 	return busy;
 }

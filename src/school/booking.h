@@ -20,6 +20,8 @@
 
 #include <stdint.h>
 
+#include <json-c/json_object.h>
+
 #include "io/proc.h"
 #include "upstream/gcal.h"
 
@@ -61,6 +63,16 @@ enum booking_result booking_apply_cancel(struct proc *proc,
 enum booking_result booking_cancel(struct proc *proc, const char *request_id,
                                    const char *id, const char *why)
         __attribute__((warn_unused_result));
+
+/*
+ * Whether one of Google's events in items (a JSON array, borrowed) takes
+ * time in [start, end): events that block time (not cancelled, not
+ * transparent; all-day ones as local days), other than booking own_id's own
+ * event (NULL: none), overlapping the span (touching is not
+ * overlapping). 1 or 0.
+ */
+int booking_busy_among(struct json_object *items, int64_t start, int64_t end,
+                       const char *own_id);
 
 /*
  * Whether Google has something other than booking own_id (NULL: none) in

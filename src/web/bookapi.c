@@ -43,11 +43,8 @@ static int invalid(struct response *res, const char *msg)
 
 /* ---- Idempotency-Key ---- */
 
-/* The header when present and sane (1-255 printable ASCII), "" when
- * absent, NULL when malformed. */
-static const char *idempotency_key(struct request *req)
+const char *bookapi_idempotency_key(const char *k)
 {
-	const char *k = request_header(req, "Idempotency-Key");
 	size_t i;
 
 	if (k == NULL)
@@ -139,7 +136,7 @@ static int create(struct proc *proc, struct request *req, struct response *res,
 	json_object_put(body);
 	if (rc != 0)
 		return invalid(res, msg);
-	key = idempotency_key(req);
+	key = bookapi_idempotency_key(request_header(req, "Idempotency-Key"));
 	if (key == NULL)
 		return response_error(res, 400, "invalid_header",
 		                      "Idempotency-Key must be 1 to 255 "

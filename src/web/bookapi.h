@@ -12,6 +12,13 @@
 
 #define BOOKAPI_REPLAY_WAIT_MS 10000 /* a replay waits for the first */
 
+/*
+ * An Idempotency-Key header's value k as the write side takes it: k when
+ * it is 1 to 255 printable ASCII characters (no space), "" when there is
+ * none (NULL), NULL when it is malformed (a 400).
+ */
+const char *bookapi_idempotency_key(const char *k);
+
 /* POST /api/calendar: a class. 201 {"booking"}; 202 when Google failed
  * after the booking was recorded. Idempotency-Key replays the first
  * reply. */

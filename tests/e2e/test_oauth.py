@@ -400,6 +400,8 @@ def cgi_spawn(program, method, uri, headers=None, env_extra=None, drop=()):
 def cgi_finish(p):
     """(status, headers, body, stderr) of a CGI run."""
     out, err = p.communicate(timeout=60)
+    if p.returncode != 0:
+        raise AssertionError("a plain CGI run exited %s: %r" % (p.returncode, err[-500:]))
     head, _, body = out.partition(b"\r\n\r\n")
     lines = head.decode(errors="replace").split("\r\n")
     m = re.match(r"^Status: (\d{3})", lines[0])
@@ -613,7 +615,8 @@ class OAuthCallback(unittest.TestCase):
         self.assertTrue(0 <= row["connectedAgo"] <= 60, row["connectedAgo"])
         # The state is spent.
         used = stack().sql("SELECT usedAt FROM oauth_states")
-        self.assertTrue(used == [] or used[0][0] is not None, used)
+        self.assertEqual(len(used), 1, used)
+        self.assertIsNotNone(used[0][0], used)
         # A dump of the database holds no token and no verifier, in any form.
         for hex_blob in (False, True):
             dump = mysqldump(hex_blob)
@@ -634,10 +637,19 @@ class OAuthCallback(unittest.TestCase):
         self.assertIsInstance(s["scopes"], list)
         self.assertIn(CAL_SCOPE, s["scopes"])
         self.assertIsNone(s["lastRefreshError"])
-        if s["lastRefreshAt"] is not None:
-            assert_iso_now(self, s["lastRefreshAt"])
+        # Connected with the code's own access token: no renewal yet.
+        self.assertIsNone(s["lastRefreshAt"])
         # /api/health sees the connection.
         self.assertIs(stack().get("/api/health").json()["calendarConnected"], True)
+        # Once the access token expires, the next call renews it, and the
+        # status says when.
+        stack().sql("UPDATE users SET googleAccessExpiresAt = UTC_TIMESTAMP() "
+                    "- INTERVAL 1 SECOND")
+        from test_token import get_events
+        self.assertEqual(get_events().status, 200)
+        s = get_status(self)
+        assert_iso_now(self, s["lastRefreshAt"])
+        self.assertIsNone(s["lastRefreshError"])
 
     def test_oauth_callback_accepts_google_extra_keys_and_other_cookies(self):
         d = consent(begin())

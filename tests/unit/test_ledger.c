@@ -210,6 +210,87 @@ TEST(a_row_that_moved_is_not_changed)
 	          LEDGER_RACED);
 }
 
+/* A booking in status over [start, end) on 2031-03-03 (hours, UTC), a
+ * hold expiring in hold_min minutes (negative: expired), 0: no hold. */
+static void plant_at(char id[33], const char *status, int start, int end,
+                     int hold_min)
+{
+	char s[24], e[24];
+	struct db_param p[6];
+
+	snprintf(id, 33, "%08x%024x", 0x7e590000u + (unsigned)seq++, 0u);
+	snprintf(s, sizeof(s), "2031-03-03 %02d:00:00", start);
+	snprintf(e, sizeof(e), "2031-03-03 %02d:00:00", end);
+	p[0] = db_text(id);
+	p[1] = db_text(status);
+	p[2] = db_text(s);
+	p[3] = db_text(e);
+	p[4] = db_int(hold_min != 0);
+	p[5] = db_int(hold_min);
+	CHECK_INT(
+	        db_exec(db,
+	                "INSERT INTO bookings (id, status, startAt, endAt, "
+	                "timeZone, studentEmail, holdExpiresAt) VALUES (?, ?, "
+	                "?, ?, 'America/Argentina/Buenos_Aires', "
+	                "'ledger@example.com', IF(? = 1, UTC_TIMESTAMP() + "
+	                "INTERVAL ? MINUTE, NULL))",
+	                p, 6, NULL),
+	        DB_OK);
+}
+
+/* 2031-03-03 at hour h, UTC. */
+static int64_t hour(int h)
+{
+	return 1930262400LL + (int64_t)h * 3600;
+}
+
+TEST(the_overlap_check_counts_active_bookings_only)
+{
+	char a[33], x[33];
+
+	/* A scheduled class 12-13: overlapping is taken, touching is not. */
+	plant_at(a, "scheduled", 12, 13, 0);
+	CHECK_INT(ledger_slot_taken(db, hour(12), hour(13), NULL), 1);
+	CHECK_INT(ledger_slot_taken(db, hour(11), hour(13), NULL), 1);
+	CHECK_INT(ledger_slot_taken(db, hour(12) + 1800, hour(12) + 2700, NULL),
+	          1);
+	CHECK_INT(ledger_slot_taken(db, hour(11), hour(12), NULL), 0);
+	CHECK_INT(ledger_slot_taken(db, hour(13), hour(14), NULL), 0);
+	/* Moving a booking: it does not take its own slot. */
+	CHECK_INT(ledger_slot_taken(db, hour(12), hour(13), a), 0);
+	/* Cancelled and failed bookings take nothing. */
+	plant_at(x, "cancelled", 14, 15, 0);
+	plant_at(x, "failed", 14, 15, 0);
+	CHECK_INT(ledger_slot_taken(db, hour(14), hour(15), NULL), 0);
+	/* Every other status does. */
+	plant_at(x, "pending", 15, 16, 0);
+	CHECK_INT(ledger_slot_taken(db, hour(15), hour(16), NULL), 1);
+	plant_at(x, "scheduling", 16, 17, 0);
+	CHECK_INT(ledger_slot_taken(db, hour(16), hour(17), NULL), 1);
+}
+
+TEST(a_hold_takes_its_slot_until_it_expires)
+{
+	char held[33], gone[33];
+	struct slots_busy *busy = NULL;
+	size_t n = 0, cap = 0;
+
+	plant_at(held, "held", 18, 19, 15);
+	plant_at(gone, "held", 20, 21, -1);
+	CHECK_INT(ledger_slot_taken(db, hour(18), hour(19), NULL), 1);
+	CHECK_INT(ledger_slot_taken(db, hour(20), hour(21), NULL), 0);
+	/* The free slots see the same: the live hold, not the expired one. */
+	CHECK_INT(
+	        ledger_active_between(db, hour(18), hour(22), &busy, &n, &cap),
+	        0);
+	CHECK_INT((int)n, 1);
+	if (n == 1) {
+		CHECK_INT(busy[0].start, hour(18));
+		CHECK_INT(busy[0].end, hour(19));
+	}
+	free(busy);
+}
+
 TEST(a_new_booking_starts_its_history)
 {
 	struct bookreq b;
@@ -300,6 +381,8 @@ int main(void)
 		if (db != NULL) {
 			RUN(every_transition_on_a_real_row);
 			RUN(a_row_that_moved_is_not_changed);
+			RUN(the_overlap_check_counts_active_bookings_only);
+			RUN(a_hold_takes_its_slot_until_it_expires);
 			RUN(a_new_booking_starts_its_history);
 			db_free(db);
 		}
