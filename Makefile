@@ -49,9 +49,15 @@ PROG_BIN  := $(PROGRAMS:%=$(BIN)/%)
 TEST_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(OUT)/tests/%)
 
+# The sanitizer build also has a program that leaks on purpose: the test
+# that proves a leak in a program is caught (tests/leak/).
+ifeq ($(BUILD),asan)
+EXTRA_BIN := $(OUT)/tests/leaky
+endif
+
 .PHONY: all deps run stop test unit e2e asan migrate lint fuzz bench clean
 .SECONDARY:
-all: $(PROG_BIN) $(TEST_BIN)
+all: $(PROG_BIN) $(TEST_BIN) $(EXTRA_BIN)
 
 # V=1 shows the commands.
 Q := $(if $(V),,@)
@@ -78,6 +84,10 @@ $(BIN)/%: $(OUT)/%.o $(LIB) | $(BIN)
 $(OUT)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB) | $(OUT)/tests
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+$(OUT)/tests/leaky: tests/leak/leaky.c $(LIB) | $(OUT)/tests
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 $(OUT)/tests $(BIN):
 	mkdir -p $@

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test suite. With no argument: unit tests, the simulator's self-test,
 # the end-to-end tests through nginx, then the unit and end-to-end tests
-# again on the AddressSanitizer + UndefinedBehaviorSanitizer build, the unit
-# tests under valgrind, and each fuzz target for a short while.
+# again on the AddressSanitizer + UndefinedBehaviorSanitizer build, the proof
+# that a leak in a program is caught and that zero tests is a failure, the
+# unit tests under valgrind, and each fuzz target for a short while.
 # "unit" or "e2e" runs just that part (release build). Every part ends with
 # "N passed, N failed"; the last line adds them up.
 set -uo pipefail
@@ -59,6 +60,10 @@ unit_tests() { # dir [wrapper...]
 		failed=$((failed + ${f%% failed*}))
 		[ "$rc" -ne 0 ] && [ "${f%% failed*}" -eq 0 ] && failed=$((failed + 1))
 	done
+	if [ $((passed + failed)) -eq 0 ]; then
+		echo "no unit test ran in $dir/tests"
+		failed=1
+	fi
 	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ]
 }
@@ -71,6 +76,36 @@ valgrind_units() {
 	unit_tests build/release valgrind -q --error-exitcode=99 \
 		--leak-check=full --errors-for-leak-kinds=definite \
 		--suppressions="$ROOT/tests/valgrind.supp"
+}
+
+# The runners themselves: no test run at all is red, never green.
+runner_checks() {
+	local passed=0 failed=0 out rc empty
+	out=$(python3 tests/e2e/run.py --bin cgi-bin -k no_such_test_anywhere 2>&1)
+	rc=$?
+	if [ $rc -ne 0 ] && grep -q '^not ok no test ran' <<<"$out" &&
+		grep -q '^0 passed, 1 failed' <<<"$out"; then
+		echo "ok the end-to-end runner fails when no test ran"
+		passed=$((passed + 1))
+	else
+		echo "not ok the end-to-end runner fails when no test ran (exit $rc)"
+		echo "$out" | tail -n 5
+		failed=$((failed + 1))
+	fi
+	empty=$(mktemp -d)
+	mkdir -p "$empty/tests"
+	out=$(unit_tests "$empty" 2>&1)
+	rc=$?
+	rm -rf "$empty"
+	if [ $rc -ne 0 ] && grep -q '^0 passed, 1 failed' <<<"$out"; then
+		echo "ok the unit runner fails on a folder without tests"
+		passed=$((passed + 1))
+	else
+		echo "not ok the unit runner fails on a folder without tests (exit $rc)"
+		failed=$((failed + 1))
+	fi
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
 }
 
 case ${1:-all} in
@@ -88,6 +123,8 @@ all)
 	part "end-to-end tests" e2e_tests cgi-bin
 	part "unit tests, ASan+UBSan" unit_tests build/asan
 	part "end-to-end tests, ASan+UBSan" e2e_tests build/asan/cgi-bin
+	part "a leak in a program is caught" python3 tests/leak/check.py build/asan
+	part "the runners refuse zero tests" runner_checks
 	part "unit tests, valgrind" valgrind_units
 	part "fuzz targets (${FUZZ_SECONDS}s each)" scripts/fuzz.sh run "$FUZZ_SECONDS"
 	;;

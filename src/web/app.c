@@ -1,6 +1,7 @@
 #include "web/app.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,6 +279,30 @@ static int put_stdout(void *ctx, const char *data, size_t len)
 	return 0;
 }
 
+/* SIGTERM (systemd, spawn-fcgi's stop, make stop): the request in hand is
+ * finished, no new one is accepted, and the program frees what it holds
+ * and exits 0. libfcgi's accept gives up once told, and accept() is
+ * interrupted because the handler is installed without SA_RESTART. */
+static void on_term(int sig)
+{
+	(void)sig;
+	FCGX_ShutdownPending();
+}
+
+static int catch_term(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: accept() returns EINTR */
+	return sigaction(SIGTERM, &sa, NULL) == 0 &&
+	                       sigaction(SIGINT, &sa, NULL) == 0
+	               ? 0
+	               : -1;
+}
+
 int app_main(const char *program, unsigned needs,
              const struct app_route *routes, size_t nroutes,
              const struct app_hooks *hooks)
@@ -298,7 +323,8 @@ int app_main(const char *program, unsigned needs,
 		rc = 0;
 		goto out;
 	}
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0, 0) != 0) {
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0, 0) != 0 ||
+	    catch_term() != 0) {
 		log_fatal("cannot start FastCGI");
 		goto out;
 	}

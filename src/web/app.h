@@ -8,8 +8,9 @@
  * A program's main() is its route table and one call to app_main(), which
  * starts the process (proc_open(): configuration checked, exit 1 naming the
  * variable), then serves requests. Started with a FastCGI socket on
- * standard input (spawn-fcgi, systemd) it serves requests until killed;
- * otherwise it answers the one CGI request in its environment.
+ * standard input (spawn-fcgi, systemd) it serves requests until SIGTERM or
+ * SIGINT, then finishes the request in hand, frees what it holds and exits
+ * 0; otherwise it answers the one CGI request in its environment.
  */
 #ifndef APP_H
 #define APP_H

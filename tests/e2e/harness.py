@@ -116,11 +116,18 @@ class Stack:
         return env
 
     def program_env(self):
-        """The environment the programs were started with."""
+        """The environment the programs were started with. A sanitizer's
+        report from a program a test runs itself (plain CGI, reconcile,
+        migrate) goes to the stack's log folder, which the runner scans
+        like the FastCGI programs' logs."""
         env = {"PATH": "/usr/bin:/bin"}
         for k, v in self.env.items():
             if k not in ("PWD", "SHLVL", "_"):
                 env[k] = v
+        to = os.path.join(self.dir, "log", "sanitizer")
+        for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
+            given = os.environ.get(var, "")
+            env[var] = (given + ":" if given else "") + "log_path=" + to
         return env
 
     # ---- HTTP ----
@@ -189,6 +196,8 @@ class Stack:
         """Every log file's text, by name."""
         out = {}
         logdir = os.path.join(self.dir, "log")
+        if not os.path.isdir(logdir):
+            return out
         for name in sorted(os.listdir(logdir)):
             with open(os.path.join(logdir, name), errors="replace") as f:
                 out[name] = f.read()

@@ -79,12 +79,11 @@ def main():
     try:
         print(stack.start(), flush=True)
         suite.run(result)
-        # Whatever a sanitizer found in a program counts as a failure.
-        for name, text in stack.logs().items():
-            if SANITIZER.search(text):
-                result.failures.append((name, "sanitizer report"))
-                print("not ok sanitizer report in", name)
-                print(text[-4000:])
+        if result.testsRun == 0:
+            # Zero tests is a failure: a filter that matches nothing, or
+            # a suite that lost its tests, must not look green.
+            result.failures.append(("run", "no test ran"))
+            print("not ok no test ran", flush=True)
     except KeyboardInterrupt:
         print("interrupted")
         result.failures.append(("run", "interrupted"))
@@ -92,9 +91,19 @@ def main():
         traceback.print_exc()
         result.failures.append(("run", "the stack did not start"))
     finally:
+        # The programs are stopped first (SIGTERM: they free what they
+        # hold and exit), so that LeakSanitizer's report at exit is in
+        # their logs; then whatever a sanitizer found counts as a failure.
+        stack.stop(remove=False)
+        for name, text in stack.logs().items():
+            if SANITIZER.search(text):
+                result.failures.append((name, "sanitizer report"))
+                print("not ok sanitizer report in", name)
+                print(text[-4000:])
         failed = len(result.failures) + len(result.errors)
-        stack.stop(remove=failed == 0)
-        if failed:
+        if failed == 0:
+            stack.stop(remove=True)
+        else:
             print("the stack's files are kept in", stack.dir)
     print("%d passed, %d failed" % (result.passed, failed))
     return 0 if failed == 0 else 1

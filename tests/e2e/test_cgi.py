@@ -20,6 +20,7 @@ def cgi(program, env_extra, body=b""):
     env.update(env_extra)
     p = subprocess.run([os.path.join(stack().bin_dir, program)], input=body, env=env,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    assert p.returncode == 0, (p.returncode, p.stderr[-500:])
     head, _, payload = p.stdout.partition(b"\r\n\r\n")
     lines = head.decode().split("\r\n")
     m = re.match(r"^Status: (\d{3}) ", lines[0])

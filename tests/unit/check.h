@@ -69,8 +69,12 @@ static int check_current_failed_;
 		fflush(stdout);                                                \
 	} while (0)
 
+/* The closing count; no test run at all is a failure too. */
 #define CHECK_DONE()                                                           \
-	(printf("%d passed, %d failed\n", check_passed_, check_failed_),       \
-	 check_failed_ ? 1 : 0)
+	(check_passed_ + check_failed_ == 0                                    \
+	         ? (printf("no test ran\n0 passed, 1 failed\n"), 1)            \
+	         : (printf("%d passed, %d failed\n", check_passed_,            \
+	                   check_failed_),                                     \
+	            check_failed_ ? 1 : 0))
 
 #endif
