@@ -388,9 +388,7 @@ int calread_slots(struct proc *proc, struct request *req, struct response *res)
 	case FREESLOTS_DOWN:
 		return reply_calendar_error(res, (enum gcal_result)fs.why);
 	case FREESLOTS_DB_DOWN:
-		return response_error(res, 503, "database_unavailable",
-		                      "The database is not answering; try "
-		                      "again in a minute.");
+		return reply_db_unavailable(res);
 	case FREESLOTS_NOMEM:
 		goto fail;
 	}

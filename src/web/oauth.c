@@ -12,6 +12,7 @@
 #include "upstream/gtoken.h"
 #include "school/connect.h"
 #include "upstream/goauth.h"
+#include "web/reply.h"
 #include "core/jsonio.h"
 #include "core/limit.h"
 #include "core/log.h"
@@ -368,9 +369,7 @@ int oauth_status(struct proc *proc, struct request *req, struct response *res)
 		                      "The reply could not be built.");
 	if (gtoken_status(proc->db, &st) != 0) {
 		log_warn(req->request_id, "status: %s", db_error(proc->db));
-		return response_error(res, 503, "database_unavailable",
-		                      "The database is not answering; try "
-		                      "again in a minute.");
+		return reply_db_unavailable(res);
 	}
 	root = json_object_new_object();
 	if (root == NULL)

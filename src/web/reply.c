@@ -8,6 +8,13 @@
 #include "school/ledger.h"
 #include "upstream/gtoken.h"
 
+int reply_db_unavailable(struct response *res)
+{
+	return response_error(res, 503, "database_unavailable",
+	                      "The database is not answering; try again in a "
+	                      "minute.");
+}
+
 int reply_calendar_error(struct response *res, enum gcal_result r)
 {
 	switch (r) {
@@ -15,9 +22,7 @@ int reply_calendar_error(struct response *res, enum gcal_result r)
 		return response_error(res, 503, "calendar_not_connected", "%s",
 		                      GTOKEN_NOT_CONNECTED_MESSAGE);
 	case GCAL_DB_DOWN:
-		return response_error(res, 503, "database_unavailable",
-		                      "The database is not answering; try "
-		                      "again in a minute.");
+		return reply_db_unavailable(res);
 	case GCAL_UNAVAILABLE:
 		return response_error(res, 503, "calendar_unavailable",
 		                      "Google Calendar is not answering; try "
@@ -38,9 +43,7 @@ int reply_db_down(struct proc *proc, struct request *req, struct response *res,
                   const char *what)
 {
 	log_warn(req->request_id, "%s: %s", what, db_error(proc->db));
-	return response_error(res, 503, "database_unavailable",
-	                      "The database is not answering; try again in a "
-	                      "minute.");
+	return reply_db_unavailable(res);
 }
 
 int reply_body_error(struct response *res, int status, const char *err)
@@ -62,9 +65,7 @@ int reply_booking(struct proc *proc, struct request *req, struct response *res,
 	if (rc < 0) {
 		log_warn(req->request_id, "reading booking %s: %s", id,
 		         db_error(proc->db));
-		return response_error(res, 503, "database_unavailable",
-		                      "The database is not answering; try "
-		                      "again in a minute.");
+		return reply_db_unavailable(res);
 	}
 	if (rc == 1)
 		return response_error(res, 404, "booking_not_found",

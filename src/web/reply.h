@@ -19,6 +19,9 @@
  */
 int reply_calendar_error(struct response *res, enum gcal_result r);
 
+/* 503 database_unavailable. */
+int reply_db_unavailable(struct response *res);
+
 /* 503 database_unavailable, after logging why (db_error) with what. */
 int reply_db_down(struct proc *proc, struct request *req, struct response *res,
                   const char *what);
