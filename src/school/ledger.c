@@ -135,15 +135,17 @@ static enum ledger_result change(struct db *db, const char *id,
 		         to);
 		return LEDGER_REFUSED;
 	}
+	/* The status is assigned last: MySQL assigns left to right, and the
+	 * other assignments may read the status the row had. */
 	if (n > MAX_SET ||
 	    snprintf(sql, sizeof(sql),
-	             "UPDATE bookings SET status = ?%s%s WHERE id = ? AND "
+	             "UPDATE bookings SET %s%sstatus = ? WHERE id = ? AND "
 	             "status = ?",
-	             set ? ", " : "", set ? set : "") >= (int)sizeof(sql))
+	             set ? set : "", set ? ", " : "") >= (int)sizeof(sql))
 		return LEDGER_DB_DOWN;
-	p[k++] = db_text(to);
 	for (i = 0; i < n; i++)
 		p[k++] = params[i];
+	p[k++] = db_text(to);
 	p[k++] = db_text(id);
 	p[k++] = db_text(from);
 	if (!moves || db_in_transaction(db))

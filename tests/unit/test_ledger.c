@@ -291,6 +291,52 @@ TEST(a_hold_takes_its_slot_until_it_expires)
 	free(busy);
 }
 
+static int cancel_pending_of(const char *id)
+{
+	struct db_param p = db_text(id);
+	struct db_rows rows;
+	int v = -1;
+
+	if (db_query(db, "SELECT cancelPending FROM bookings WHERE id = ?", &p,
+	             1, &rows) == DB_OK &&
+	    rows.nrows == 1)
+		v = (int)strtol(db_cell(&rows, 0, 0), NULL, 10);
+	db_rows_free(&rows);
+	return v;
+}
+
+TEST(a_cancellation_marks_the_event_for_deletion_when_one_may_exist)
+{
+	static const struct {
+		const char *status;
+		int with_event, pending;
+	} cases[] = {
+	        {"held", 0, 0},       {"pending", 0, 0},   {"pending", 1, 1},
+	        {"scheduling", 0, 1}, {"scheduled", 1, 1}, {"failed", 0, 0},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct db_param p;
+		char id[33];
+
+		plant(id, cases[i].status);
+		p = db_text(id);
+		if (cases[i].with_event)
+			CHECK_INT(db_exec(db,
+			                  "UPDATE bookings SET eventId = "
+			                  "CONCAT('bk', id) WHERE id = ?",
+			                  &p, 1, NULL),
+			          DB_OK);
+		CHECK_INT(ledger_cancel(db, id, cases[i].status, "a test"),
+		          LEDGER_OK);
+		if (cancel_pending_of(id) != cases[i].pending)
+			fprintf(stderr, "  %s (event %d)\n", cases[i].status,
+			        cases[i].with_event);
+		CHECK_INT(cancel_pending_of(id), cases[i].pending);
+	}
+}
+
 TEST(a_new_booking_starts_its_history)
 {
 	struct bookreq b;
@@ -381,6 +427,7 @@ int main(void)
 		if (db != NULL) {
 			RUN(every_transition_on_a_real_row);
 			RUN(a_row_that_moved_is_not_changed);
+			RUN(a_cancellation_marks_the_event_for_deletion_when_one_may_exist);
 			RUN(the_overlap_check_counts_active_bookings_only);
 			RUN(a_hold_takes_its_slot_until_it_expires);
 			RUN(a_new_booking_starts_its_history);
