@@ -2,8 +2,9 @@
 # The test suite. With no argument: unit tests, the simulator's self-test,
 # the end-to-end tests through nginx, then the unit and end-to-end tests
 # again on the AddressSanitizer + UndefinedBehaviorSanitizer build, the proof
-# that a leak in a program is caught and that zero tests is a failure, the
-# unit tests under valgrind, and each fuzz target for a short while.
+# that a leak in a program is caught and that zero tests is a failure, a
+# clone with nothing beside it running make run, the unit tests under
+# valgrind, and each fuzz target for a short while.
 # "unit" or "e2e" runs just that part (release build). Every part ends with
 # "N passed, N failed"; the last line adds them up.
 set -uo pipefail
@@ -125,6 +126,7 @@ all)
 	part "end-to-end tests, ASan+UBSan" e2e_tests build/asan/cgi-bin
 	part "a leak in a program is caught" python3 tests/leak/check.py build/asan
 	part "the runners refuse zero tests" runner_checks
+	part "a clone stands alone" scripts/standalone.sh
 	part "unit tests, valgrind" valgrind_units
 	part "fuzz targets (${FUZZ_SECONDS}s each)" scripts/fuzz.sh run "$FUZZ_SECONDS"
 	;;
