@@ -1,12 +1,15 @@
 /*
  * calendar_get - the read side: availability, free slots, the admin's event
- * list, a booking's status, health. Routes only; the work is in the library.
+ * list, a booking's and a payment's status, metrics, health. Routes only;
+ * the work is in the library.
  */
 #include "school/school.h"
 #include "web/app.h"
 #include "web/bookapi.h"
 #include "web/calread.h"
 #include "web/health.h"
+#include "web/metrics.h"
+#include "web/payapi.h"
 
 static const char *const window_keys[] = {"from", "to", NULL};
 static const char *const slot_keys[] = {"date", "duration", NULL};
@@ -17,6 +20,8 @@ static const struct app_route routes[] = {
         {"GET", "/api/calendar/slots", slot_keys, 0, calread_slots},
         {"GET", "/api/calendar/events", window_keys, 1, calread_events},
         {"GET", "/api/bookings/{id}", NULL, 1, bookapi_get},
+        {"GET", "/api/payments/{id}", NULL, 1, payapi_get},
+        {"GET", "/api/metrics", NULL, 1, metrics_handle},
 };
 
 static const struct app_hooks school = {school_open, school_close};

@@ -665,3 +665,16 @@ int avail_failing(struct db *db)
 		return -1;
 	return n > 0;
 }
+
+int avail_sync_age(struct db *db, const char *calendar_id, long long *age)
+{
+	struct db_param p = db_text(calendar_id);
+
+	return db_query_int(db,
+	                    "SELECT COALESCE(MAX(TIMESTAMPDIFF(SECOND, "
+	                    "lastSuccessAt, UTC_TIMESTAMP())), -1) FROM "
+	                    "calendar_sync WHERE calendarId = ?",
+	                    &p, 1, age) == DB_OK
+	               ? 0
+	               : -1;
+}

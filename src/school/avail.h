@@ -106,6 +106,11 @@ int avail_overlaps(int64_t start, int64_t end, int64_t from, int64_t to);
  * copy is going stale), 0 when not, -1 when the database failed. */
 int avail_failing(struct db *db) __attribute__((warn_unused_result));
 
+/* Seconds since the cache of calendar_id was last refreshed from Google
+ * into *age, -1 when never. 0, or -1 when the database failed. */
+int avail_sync_age(struct db *db, const char *calendar_id, long long *age)
+        __attribute__((warn_unused_result));
+
 /* The X-Cache header value of a state. */
 const char *avail_state_str(enum avail_state s);
 

@@ -787,6 +787,91 @@ enum ledger_result ledger_fail(struct db *db, const char *id, const char *from,
 	              &p, 1);
 }
 
+int ledger_payment_json(struct db *db, const char *pid,
+                        struct json_object **out)
+{
+	struct db_param p = db_text(pid);
+	struct json_object *o;
+	struct db_rows rows;
+
+	if (db_query(db,
+	             "SELECT p.id, p.status, p.bookingId, b.status, "
+	             "COALESCE(p.lastError, IF(b.status = 'failed', "
+	             "b.lastError, NULL)), p.updatedAt FROM payments p LEFT "
+	             "JOIN bookings b ON b.id = p.bookingId WHERE p.id = ?",
+	             &p, 1, &rows) != DB_OK) {
+		db_rows_free(&rows);
+		return -1;
+	}
+	if (rows.nrows != 1) {
+		db_rows_free(&rows);
+		return 1;
+	}
+	o = json_object_new_object();
+	if (o == NULL || jsonio_add_string(o, "id", db_cell(&rows, 0, 0)) ||
+	    jsonio_add_string(o, "status", db_cell(&rows, 0, 1)) ||
+	    jsonio_add_string(o, "bookingId", db_cell(&rows, 0, 2)) ||
+	    jsonio_add_string(o, "bookingStatus", db_cell(&rows, 0, 3)) ||
+	    jsonio_add_string(o, "lastError", db_cell(&rows, 0, 4)) ||
+	    add_time(o, "updatedAt", db_cell(&rows, 0, 5))) {
+		json_object_put(o);
+		db_rows_free(&rows);
+		return -1;
+	}
+	db_rows_free(&rows);
+	*out = o;
+	return 0;
+}
+
+/* ---- figures for the metrics ---- */
+
+const char *const *ledger_statuses(size_t *n)
+{
+	*n = NSTATUS;
+	return statuses;
+}
+
+int ledger_figures(struct db *db, struct ledger_figures *out)
+{
+	struct db_rows rows;
+	struct ledger_figures f;
+	size_t i;
+	int k;
+
+	memset(&f, 0, sizeof(f));
+	if (db_query(db,
+	             "SELECT status, COUNT(*) FROM bookings GROUP BY status",
+	             NULL, 0, &rows) != DB_OK) {
+		db_rows_free(&rows);
+		return -1;
+	}
+	for (i = 0; i < rows.nrows; i++) {
+		k = status_index(db_cell(&rows, i, 0));
+		if (k >= 0 && k < (int)NSTATUS)
+			f.by_status[k] = to_ll(db_cell(&rows, i, 1));
+	}
+	db_rows_free(&rows);
+	/* Since it entered its status: the last history row, else (a
+	 * booking older than the history) since it was made. */
+	if (db_query_int(db,
+	                 "SELECT COALESCE(MAX(TIMESTAMPDIFF(SECOND, "
+	                 "COALESCE((SELECT MAX(h.at) FROM booking_history h "
+	                 "WHERE h.bookingId = b.id), b.createdAt), "
+	                 "UTC_TIMESTAMP())), 0) FROM bookings b WHERE "
+	                 "b.status = 'scheduling' OR b.cancelPending = 1",
+	                 NULL, 0, &f.unfinished_oldest) != DB_OK ||
+	    db_query_int(db,
+	                 "SELECT COUNT(*) FROM payments p LEFT JOIN bookings b "
+	                 "ON b.id = p.bookingId WHERE p.status = 'approved' "
+	                 "AND (b.id IS NULL OR b.status <> 'scheduled')",
+	                 NULL, 0, &f.payments_unbooked) != DB_OK)
+		return -1;
+	if (f.unfinished_oldest < 0)
+		f.unfinished_oldest = 0;
+	*out = f;
+	return 0;
+}
+
 /* ---- reconciliation ---- */
 
 int ledger_give_up(struct db *db, long after_s, int *n)

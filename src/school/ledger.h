@@ -283,6 +283,40 @@ enum ledger_result ledger_fail(struct db *db, const char *id, const char *from,
                                const char *error)
         __attribute__((warn_unused_result));
 
+/*
+ * What became of payment pid, as GET /api/payments/{id} answers it (a new
+ * object the caller puts, in *out): {"id", "status" (MercadoPago's),
+ * "bookingId", "bookingStatus", "lastError" (why it could not become a
+ * class: the payment's own reason, else its booking's), "updatedAt"}.
+ * Returns 0, 1 when the payment was never notified, -1 when the database
+ * failed.
+ */
+int ledger_payment_json(struct db *db, const char *pid,
+                        struct json_object **out)
+        __attribute__((warn_unused_result));
+
+/* ---- figures for the metrics ---- */
+
+struct ledger_figures {
+	long long
+	        by_status[6]; /* held ... failed, in ledger_statuses() order */
+	long long unfinished_oldest; /* seconds; 0 when nothing is unfinished */
+	long long payments_unbooked; /* approved, and no scheduled class */
+};
+
+/* The statuses a booking may have, in the table's order; *n gets their
+ * number. Static strings. */
+const char *const *ledger_statuses(size_t *n);
+
+/*
+ * The booking lifecycle's figures: bookings by status, the age of the
+ * oldest booking still unfinished (in scheduling, or cancelled with its
+ * event not yet deleted) since it entered its status, and the approved
+ * payments without a scheduled class. 0, or -1 when the database failed.
+ */
+int ledger_figures(struct db *db, struct ledger_figures *out)
+        __attribute__((warn_unused_result));
+
 /* ---- reconciliation ---- */
 
 /*

@@ -30,6 +30,8 @@ static const struct {
         {"/api/bookings/{id}", "GET, HEAD"},
         {"/api/health", "GET, HEAD"},
         {"/api/payments/mercadopago", "POST"},
+        {"/api/payments/{id}", "GET, HEAD"},
+        {"/api/metrics", "GET, HEAD"},
         {"/oauth/google/start", "GET, HEAD"},
         {"/oauth/google/callback", "GET, HEAD"},
         {"/oauth/google/status", "GET, HEAD"},

@@ -8,8 +8,10 @@
 #include "core/limit.h"
 #include "core/log.h"
 #include "core/tz.h"
+#include "school/ledger.h"
 #include "school/payment.h"
 #include "upstream/mp.h"
+#include "web/reply.h"
 
 static int ack(struct response *res, const char *what, const char *payment)
 {
@@ -109,4 +111,30 @@ int payapi_notification(struct proc *proc, struct request *req,
 	/* Then Google; the reply is 200 anyway: the state is durable. */
 	payment_finish(proc, req->request_id, &o);
 	return ack(res, o.what, pid);
+}
+
+int payapi_get(struct proc *proc, struct request *req, struct response *res)
+{
+	struct json_object *pay = NULL, *root;
+	int rc = payment_id_valid(req->param)
+	                 ? ledger_payment_json(proc->db, req->param, &pay)
+	                 : 1;
+
+	if (rc < 0)
+		return reply_db_down(proc, req, res, "reading a payment");
+	if (rc == 1)
+		return response_error(res, 404, "payment_not_found",
+		                      "No notification of this payment has "
+		                      "arrived from MercadoPago.");
+	root = json_object_new_object();
+	if (root == NULL || jsonio_add(root, "payment", pay) != 0) {
+		json_object_put(root);
+		if (root == NULL)
+			json_object_put(pay);
+		return response_error(res, 500, "internal_error",
+		                      "The reply could not be built.");
+	}
+	rc = response_json(res, 200, root);
+	json_object_put(root);
+	return rc;
 }

@@ -20,4 +20,9 @@
 int payapi_notification(struct proc *proc, struct request *req,
                         struct response *res);
 
+/* GET /api/payments/{id} (internal): {"payment": {...}} (what became of a
+ * MercadoPago payment, school/ledger.h ledger_payment_json()), 404
+ * payment_not_found for a payment never notified. */
+int payapi_get(struct proc *proc, struct request *req, struct response *res);
+
 #endif

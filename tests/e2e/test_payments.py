@@ -788,3 +788,87 @@ class PaymentsFailures(PaymentBase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+# ---------------------------------------------------------------------------
+# GET /api/payments/{id}: what became of a payment (the PHP return page)
+# ---------------------------------------------------------------------------
+
+PAYMENT_KEYS = {"id", "status", "bookingId", "bookingStatus", "lastError", "updatedAt"}
+ISO_RE = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$"
+
+
+def get_payment(pid, auth=True):
+    return stack().get("/api/payments/%s" % pid,
+                       headers=stack().internal() if auth else None)
+
+
+class PaymentsRead(PaymentBase):
+    def payment(self, pid):
+        r = get_payment(pid)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.header("Content-Type"), JSON_TYPE)
+        body = r.json()
+        self.assertEqual(set(body), {"payment"}, body)
+        p = body["payment"]
+        self.assertEqual(set(p), PAYMENT_KEYS, p)
+        self.assertEqual(p["id"], str(pid))
+        self.assertRegex(p["updatedAt"], ISO_RE)
+        return p
+
+    def test_payments_read_a_paid_hold_names_its_class(self):
+        start = at(9, 10)
+        h = self.hold(start)
+        pid = new_payment("approved", {"booking_id": h["id"]}, external_reference=h["id"])
+        self.delivered(pid)
+        p = self.payment(pid)
+        self.assertEqual((p["status"], p["bookingId"], p["bookingStatus"], p["lastError"]),
+                         ("approved", h["id"], "scheduled", None))
+        # The class itself, with its Meet link, is one call away.
+        b = api_booking(h["id"])
+        self.assertIsNotNone(b["meetLink"], b)
+
+    def test_payments_read_pending_then_refunded(self):
+        start = at(9, 12)
+        pid = new_payment("pending", class_meta(start))
+        self.delivered(pid)
+        p = self.payment(pid)
+        self.assertEqual((p["status"], p["bookingStatus"]), ("pending", "pending"))
+        set_payment(pid, status="refunded")
+        self.delivered(pid)
+        p = self.payment(pid)
+        self.assertEqual((p["status"], p["bookingStatus"]), ("refunded", "cancelled"))
+
+    def test_payments_read_says_why_no_class_was_made(self):
+        # Unusable metadata: the payment's own reason.
+        pid = new_payment("approved", class_meta(at(9, 14), student_email=None))
+        self.delivered(pid)
+        p = self.payment(pid)
+        self.assertEqual((p["bookingId"], p["bookingStatus"]), (None, None))
+        self.assertIn("email", p["lastError"].lower())
+        # The slot taken meanwhile: its booking's reason.
+        start = at(9, 16)
+        self.assertEqual(post(klass(start)).status, 201)
+        pid2 = new_payment("approved", class_meta(start, student_email="otra@example.com"))
+        self.delivered(pid2)
+        p2 = self.payment(pid2)
+        self.assertEqual(p2["bookingStatus"], "failed", p2)
+        self.assertIn("taken", p2["lastError"], p2)
+
+    def test_payments_read_unknown_malformed_and_unauthorized(self):
+        for pid in ("999999999", "abc", "x" * 65, "12%2034", "a-b"):
+            with self.subTest(pid=pid):
+                r = get_payment(pid)
+                self.assertEqual(r.status, 404, r)
+                self.assertEqual(r.json()["error"]["code"], "payment_not_found")
+        pid = new_payment("approved", class_meta(at(9, 18)))
+        self.delivered(pid)
+        r = get_payment(pid, auth=False)
+        self.assertEqual(r.status, 401, r)
+        self.assertNotIn(str(pid).encode(), r.body)
+        r = stack().get("/api/payments/%s" % pid, headers={"Authorization": "Bearer nope"})
+        self.assertEqual(r.status, 401, r)
+        # The notification path is not a payment id.
+        r = get_payment("mercadopago")
+        self.assertEqual(r.status, 405, r)
+        self.assertEqual(r.header("Allow"), "POST")
