@@ -42,8 +42,27 @@ class Reply:
         return "Reply(%d, %r)" % (self.status, self.body[:300])
 
 
+# docs/openapi.yaml, loaded on the first reply from the stack.
+_document = None
+
+
+def check_documented(method, path, reply):
+    """A JSON reply from the stack must be what docs/openapi.yaml says for
+    its path, method and status; AssertionError otherwise."""
+    global _document
+    if _document is None:
+        import openapi
+        _document = openapi.Document()
+    problems = _document.check(method, path.split("?", 1)[0], reply.status,
+                               reply.header("Content-Type"), reply.body)
+    if problems:
+        raise AssertionError("the reply is not as docs/openapi.yaml says:\n  "
+                             + "\n  ".join(problems[:10]))
+
+
 def request(port, method, path, body=None, headers=None, timeout=30):
-    """One HTTP/1.1 request to 127.0.0.1:port; a Reply."""
+    """One HTTP/1.1 request to 127.0.0.1:port; a Reply. A reply from the
+    stack's nginx is checked against docs/openapi.yaml."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         hdrs = dict(headers or {})
@@ -55,9 +74,12 @@ def request(port, method, path, body=None, headers=None, timeout=30):
         conn.request(method, path, body=body, headers=hdrs)
         r = conn.getresponse()
         data = r.read()
-        return Reply(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
+        reply = Reply(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
     finally:
         conn.close()
+    if stack is not None and port == stack.port:
+        check_documented(method, path, reply)
+    return reply
 
 
 # The settings the tests' stack runs with (besides the simulator's): a
@@ -75,6 +97,7 @@ class Stack:
         os.chmod(self.dir, 0o755)  # the programs run as nobody under root
         self.port = free_port()
         self.env = {}
+        self.cache_mark = None  # see forget_cache()
         self.env_file = os.path.join(self.dir, "test.env")
         with open(self.env_file, "w") as f:
             for k, v in TEST_ENV.items():
@@ -165,6 +188,18 @@ class Stack:
         for line in p.stdout.splitlines():
             rows.append([None if c == "NULL" else c for c in line.split("\t")])
         return rows
+
+    def forget_cache(self, also=None):
+        """Empties the availability cache (then runs the SQL in also, if
+        any). The latest success the cache held is remembered in
+        cache_mark: until a TTL after it a program may still serve the
+        copy it keeps in memory, whatever the tables say."""
+        row = self.sql("SELECT MAX(lastSuccessAt) FROM calendar_sync")
+        last = row[0][0] if row else None
+        if last is not None and (self.cache_mark is None or last > self.cache_mark):
+            self.cache_mark = last
+        self.sql("DELETE FROM calendar_events; DELETE FROM calendar_sync"
+                 + ("; " + also if also else ""))
 
     def stop_db(self):
         self.script("stop-db")

@@ -108,20 +108,29 @@ def wait_until_db(sql_time, what):
 
 
 def reset(wait=True, users=False):
-    """A clean simulator and an empty cache. With wait, also waits until no
-    process may still serve the copy it kept in memory (younger than the
-    TTL since the last success the database recorded)."""
+    """A clean simulator and an empty cache. With wait, no refresh is under
+    way when the cache is emptied, no process may still serve the copy it
+    kept in memory (a TTL after the latest success the cache ever held,
+    harness.Stack.forget_cache()), and the cache is still empty at the end
+    (a refresh that ended meanwhile makes it start again)."""
     stack().sim("POST", "/_sim/reset")
-    until = None
-    if wait:
-        until = stack().sql("SELECT MAX(lastSuccessAt) + INTERVAL %d SECOND "
-                            "FROM calendar_sync" % TTL)[0][0]
-    stmt = "DELETE FROM calendar_events; DELETE FROM calendar_sync; DELETE FROM bookings"
+    also = "DELETE FROM bookings"
     if users:
-        stmt += "; DELETE FROM users; DELETE FROM oauth_states"
-    stack().sql(stmt)
-    if until is not None:
-        wait_until_db("'%s'" % until, "the processes' copies to expire")
+        also += "; DELETE FROM users; DELETE FROM oauth_states"
+    for _ in range(5):
+        if wait:
+            wait_until_db("COALESCE((SELECT MAX(refreshingUntil) FROM calendar_sync "
+                          "WHERE refreshingUntil >= UTC_TIMESTAMP()), UTC_TIMESTAMP())",
+                          "a refresh under way to end")
+        stack().forget_cache(also)
+        if not wait:
+            return
+        if stack().cache_mark is not None:
+            wait_until_db("'%s' + INTERVAL %d SECOND" % (stack().cache_mark, TTL),
+                          "the processes' copies to expire")
+        if stack().sql("SELECT COUNT(*) FROM calendar_sync") == [["0"]]:
+            return
+    raise AssertionError("the availability cache kept filling up again")
 
 
 def wait_ttl():
@@ -820,7 +829,7 @@ class Availability(unittest.TestCase):
         self.assertRegex(log, r"(?i)token")
 
         # No key and no admin: 503 calendar_not_connected.
-        stack().sql("DELETE FROM users; DELETE FROM calendar_events; DELETE FROM calendar_sync")
+        stack().forget_cache("DELETE FROM users")
         r, _ = cgi_get(uri, drop=("CALENDAR_API_KEY",))
         assert_error(self, r, 503, "calendar_not_connected")
 

@@ -14,7 +14,7 @@ def stack():
 class Health(unittest.TestCase):
     def setUp(self):
         stack().sql("DELETE FROM users")
-        stack().sql("DELETE FROM calendar_sync")
+        stack().forget_cache()
 
     def test_answers_from_the_database(self):
         r = stack().get("/api/health")

@@ -54,8 +54,8 @@ def parse(test, text):
 class Metrics(unittest.TestCase):
     def setUp(self):
         reset_all()
-        stack().sql("DELETE FROM bookings; DELETE FROM payments; DELETE FROM booking_history; "
-                    "DELETE FROM calendar_sync; DELETE FROM calendar_events")
+        stack().forget_cache("DELETE FROM bookings; DELETE FROM payments; "
+                             "DELETE FROM booking_history")
         connect()
 
     def tearDown(self):

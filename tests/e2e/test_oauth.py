@@ -57,8 +57,7 @@ def reset_all():
     """A clean simulator (default config: client, admin account) and no
     users, consent round trips or cached calendar."""
     stack().sim("POST", "/_sim/reset")
-    stack().sql("DELETE FROM users; DELETE FROM oauth_states; "
-                "DELETE FROM calendar_events; DELETE FROM calendar_sync")
+    stack().forget_cache("DELETE FROM users; DELETE FROM oauth_states")
 
 
 def sim_log(path=None, method=None, since=0):
