@@ -8,6 +8,7 @@ packages=(
 	libfcgi-dev libcurl4-openssl-dev libjson-c-dev libmariadb-dev libssl-dev
 	mariadb-server mariadb-client nginx spawn-fcgi python3 tzdata
 	clang libclang-rt-14-dev valgrind clang-format cppcheck wrk curl openssl
+	php-cli php-curl
 )
 
 missing=()

@@ -6,7 +6,8 @@ One port serves everything:
 
     Google API root        http://HOST:PORT            (/calendar/v3/...)
     OAuth                  /o/oauth2/v2/auth, /token, /revoke, /v1/userinfo
-    MercadoPago API root   http://HOST:PORT/mp         (/mp/v1/payments/{id})
+    MercadoPago API root   http://HOST:PORT/mp         (/mp/v1/payments/{id},
+                                                /mp/checkout/preferences)
     control API            /_sim/...                   (JSON in, JSON out)
 
 Behaviour follows Google's and MercadoPago's documented APIs and the
@@ -997,6 +998,7 @@ class State:
             self.page_tokens = {}
             self.payments = {}
             self.next_payment_id = 1300000001
+            self.preferences = []   # checkout preferences, oldest first
             self.faults = []
             self.next_fault_id = 1
             self.rate_limit = None
@@ -2476,8 +2478,121 @@ def mp_put_payment(spec):
     return pay
 
 
+MP_COLLECTOR_ID = 123456789
+MP_CLIENT_ID = "6295877106812064"
+MP_AUTO_RETURN = ("approved", "all")
+MP_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+
+
+def mp_is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def mp_check_date(pref, name):
+    """An ISO 8601 date with an offset (2017-02-01T12:00:00.000-04:00)."""
+    value = pref.get(name)
+    if value is None:
+        return None
+    moment = parse_rfc3339(value) if isinstance(value, str) else None
+    if moment is None:
+        raise mp_error(400, "invalid_" + name, name + " invalid.")
+    return moment
+
+
+def mp_check_preference(pref):
+    """The checks MercadoPago makes on POST /checkout/preferences (its
+    reference lists these codes and messages; the quantity and title
+    messages are the simulator's own)."""
+    if not isinstance(pref, dict):
+        raise mp_error(400, "bad_request", "body must be a JSON object")
+    items = pref.get("items")
+    if items is None or items == []:
+        raise mp_error(400, "invalid_items", "items needed.")
+    if not isinstance(items, list):
+        raise mp_error(400, "invalid_items", "items must be a array")
+    for n, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise mp_error(400, "invalid_items", "items must be a array")
+        title = item.get("title")
+        if not isinstance(title, str) or not title.strip():
+            raise mp_error(400, "invalid_items", "title needed.")
+        qty = item.get("quantity")
+        if qty is None:
+            raise mp_error(400, "invalid_items", "quantity needed.")
+        if not isinstance(qty, int) or isinstance(qty, bool):
+            raise mp_error(400, "invalid_items",
+                           "items.%d.quantity must be a integer." % n)
+        if qty < 1:
+            raise mp_error(400, "invalid_items", "quantity invalid.")
+        cur = item.get("currency_id")
+        if cur is None:
+            raise mp_error(400, "invalid_items", "currency_id needed.")
+        if not isinstance(cur, str) or not MP_CURRENCY_RE.match(cur):
+            raise mp_error(400, "invalid_items", "currency_id invalid.")
+        price = item.get("unit_price")
+        if price is None:
+            raise mp_error(400, "invalid_items", "unit_price needed.")
+        if not mp_is_number(price):
+            raise mp_error(400, "invalid_items",
+                           "unit_price must be a number.")
+        if price <= 0 or round(price, 2) != price:
+            raise mp_error(400, "invalid_items", "unit_price invalid.")
+    back = pref.get("back_urls")
+    if back is not None and (not isinstance(back, dict) or any(
+            k not in ("success", "pending", "failure")
+            or not isinstance(v, str) for k, v in back.items())):
+        raise mp_error(400, "invalid_back_urls",
+                       "back_urls invalid. Wrong format")
+    auto = pref.get("auto_return")
+    if auto is not None:
+        if auto not in MP_AUTO_RETURN:
+            raise mp_error(400, "invalid_auto_return", "auto_return invalid.")
+        if not (back or {}).get("success"):
+            raise mp_error(400, "invalid_auto_return",
+                           "auto_return invalid. back_url.success must be "
+                           "defined")
+    for name in ("external_reference", "notification_url"):
+        if pref.get(name) is not None and not isinstance(pref[name], str):
+            raise mp_error(400, "bad_request",
+                           "invalid type for field %s" % name)
+    if pref.get("metadata") is not None and \
+            not isinstance(pref["metadata"], dict):
+        raise mp_error(400, "bad_request", "invalid type for field metadata")
+    if pref.get("expires") is not None and \
+            not isinstance(pref["expires"], bool):
+        raise mp_error(400, "bad_request", "invalid type for field expires")
+    start = mp_check_date(pref, "expiration_date_from")
+    end = mp_check_date(pref, "expiration_date_to")
+    if start and end and end <= start:
+        raise mp_error(400, "invalid_expiration_date_to",
+                       "expiration_date_to invalid.")
+
+
+def mp_create_preference(req):
+    try:
+        pref = req.json()
+    except ValueError:
+        raise mp_error(400, "bad_request", "invalid JSON body")
+    mp_check_preference(pref)
+    pid = "%d-%s" % (MP_COLLECTOR_ID, uuid.uuid4())
+    out = copy.deepcopy(pref)
+    out.update({
+        "id": pid,
+        "init_point": "https://www.mercadopago.com.ar/checkout/v1/"
+                      "redirect?pref_id=" + pid,
+        "sandbox_init_point": "https://sandbox.mercadopago.com.ar/checkout/"
+                              "v1/redirect?pref_id=" + pid,
+        "date_created": mp_now(), "collector_id": MP_COLLECTOR_ID,
+        "client_id": MP_CLIENT_ID, "site_id": "MLA",
+        "operation_type": pref.get("operation_type", "regular_payment"),
+        "internal_metadata": None})
+    STATE.preferences.append(out)
+    return json_response(201, out)
+
+
 def handle_mp(req):
-    """The MercadoPago API below /mp: GET /mp/v1/payments/{id}."""
+    """The MercadoPago API below /mp: GET /mp/v1/payments/{id} and
+    POST /mp/checkout/preferences."""
     auth = req.header("authorization") or ""
     with STATE.lock:
         want = STATE.mp["access_token"]
@@ -2485,6 +2600,9 @@ def handle_mp(req):
         if not token or not hmac.compare_digest(token.encode(),
                                                 want.encode()):
             raise mp_error(401, "unauthorized", "invalid access token")
+        if re.match(r"^/mp/checkout/preferences/?$", req.path) and \
+                req.method == "POST":
+            return mp_create_preference(req)
         m = re.match(r"^/mp/v1/payments/([^/]+)/?$", req.path)
         if m and req.method == "GET":
             pid = m.group(1)
@@ -2917,6 +3035,16 @@ def handle_control(req):
                 if m == "DELETE":
                     del STATE.payments[pid]
                     return ctl_ok()
+            if rest == ["preferences"] and m == "GET":
+                return ctl_ok(STATE.preferences)
+            if len(rest) == 2 and rest[0] == "preferences" and m == "GET":
+                for pref in STATE.preferences:
+                    if pref["id"] == rest[1]:
+                        return ctl_ok(pref)
+                raise ctl_error(404, "no such preference")
+            if rest == ["preferences"] and m == "DELETE":
+                STATE.preferences = []
+                return ctl_ok()
             if rest == ["sign"] and m == "GET":
                 secret = first(req.query, "secret") or \
                     STATE.mp["webhook_secret"]

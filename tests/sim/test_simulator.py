@@ -1433,6 +1433,161 @@ class MercadoPagoTests(Base):
         self.assertIn("error", res)
 
 
+def preference(**changes):
+    """A checkout preference as the school's site makes it (a value of
+    None removes the key)."""
+    pref = {
+        "items": [{"title": "Clase de Inglés", "quantity": 1,
+                   "currency_id": "ARS", "unit_price": 15000}],
+        "external_reference": "b" * 32,
+        "metadata": {"booking_id": "b" * 32},
+        "notification_url": "https://escuela.test/api/payments/mercadopago",
+        "back_urls": {k: "https://escuela.test/reserva/vuelta.php"
+                      for k in ("success", "pending", "failure")},
+        "auto_return": "approved",
+        "expires": True,
+        "expiration_date_to": "2030-02-01T12:15:00.000-03:00",
+    }
+    pref.update(changes)
+    return {k: v for k, v in pref.items() if v is not None}
+
+
+class PreferenceTests(Base):
+    PATH = "/mp/checkout/preferences"
+
+    def create(self, body, token=MP_TOKEN):
+        return call("POST", self.PATH, body=body,
+                    headers=bearer(token) if token else None)
+
+    def assertMpError(self, r, status, error, message):
+        self.assertEqual(r.status, status, r)
+        self.assertEqual(r.json, {"message": message, "error": error,
+                                  "status": status, "cause": []})
+
+    def test_create_echoes_and_records(self):
+        sent = preference()
+        r = self.create(sent)
+        self.assertEqual(r.status, 201, r)
+        self.assertTrue(r.headers["content-type"].startswith(
+            "application/json"))
+        p = r.json
+        for k, v in sent.items():
+            self.assertEqual(p[k], v, k)
+        self.assertRegex(p["id"], r"^123456789-[0-9a-f-]{36}$")
+        self.assertEqual(p["init_point"], "https://www.mercadopago.com.ar/"
+                         "checkout/v1/redirect?pref_id=" + p["id"])
+        self.assertEqual(p["sandbox_init_point"],
+                         "https://sandbox.mercadopago.com.ar/checkout/v1/"
+                         "redirect?pref_id=" + p["id"])
+        self.assertEqual(p["collector_id"], 123456789)
+        self.assertRegex(p["date_created"],
+                         r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}-04:00$")
+        self.assertEqual(ctl("GET", "mp/preferences"), [p])
+        self.assertEqual(ctl("GET", "mp/preferences/" + p["id"]), p)
+        self.assertEqual(call("GET", "/_sim/mp/preferences/nope").status, 404)
+        # Each creation is a new preference; the request log has them too.
+        r2 = self.create(preference(auto_return=None, back_urls=None))
+        self.assertEqual(r2.status, 201, r2)
+        self.assertNotEqual(r2.json["id"], p["id"])
+        self.assertEqual([x["id"] for x in ctl("GET", "mp/preferences")],
+                         [p["id"], r2.json["id"]])
+        log = ctl("GET", "requests", query={"path": "^/mp/checkout/"})
+        self.assertEqual([(e["method"], e["status"], e["json"]) for e in log],
+                         [("POST", 201, sent),
+                          ("POST", 201, preference(auto_return=None,
+                                                   back_urls=None))])
+        ctl("DELETE", "mp/preferences")
+        self.assertEqual(ctl("GET", "mp/preferences"), [])
+        self.create(preference())
+        ctl("POST", "reset")
+        self.assertEqual(ctl("GET", "mp/preferences"), [])
+
+    def test_token_required(self):
+        unauthorized = {"message": "invalid access token",
+                        "error": "unauthorized", "status": 401, "cause": []}
+        for token in (None, "wrong"):
+            r = self.create(preference(), token=token)
+            self.assertEqual((r.status, r.json), (401, unauthorized))
+        ctl("POST", "mp", {"access_token": "other"})
+        self.assertEqual(self.create(preference()).status, 401)
+        self.assertEqual(self.create(preference(), token="other").status, 201)
+        self.assertEqual(len(ctl("GET", "mp/preferences")), 1)
+
+    def test_bad_bodies(self):
+        item = preference()["items"][0]
+
+        def with_item(**changes):
+            it = dict(item)
+            it.update(changes)
+            return preference(items=[{k: v for k, v in it.items()
+                                      if v is not None}])
+
+        cases = [
+            (preference(items=None), "invalid_items", "items needed."),
+            (preference(items=[]), "invalid_items", "items needed."),
+            (preference(items={"title": "x"}), "invalid_items",
+             "items must be a array"),
+            (with_item(title=None), "invalid_items", "title needed."),
+            (with_item(title=" "), "invalid_items", "title needed."),
+            (with_item(quantity=None), "invalid_items", "quantity needed."),
+            (with_item(quantity=0), "invalid_items", "quantity invalid."),
+            (with_item(quantity=1.5), "invalid_items",
+             "items.0.quantity must be a integer."),
+            (with_item(currency_id=None), "invalid_items",
+             "currency_id needed."),
+            (with_item(currency_id="pesos"), "invalid_items",
+             "currency_id invalid."),
+            (with_item(unit_price=None), "invalid_items",
+             "unit_price needed."),
+            (with_item(unit_price="15000"), "invalid_items",
+             "unit_price must be a number."),
+            (with_item(unit_price=0), "invalid_items", "unit_price invalid."),
+            (with_item(unit_price=-5), "invalid_items", "unit_price invalid."),
+            (with_item(unit_price=1.005), "invalid_items",
+             "unit_price invalid."),
+            (preference(back_urls="https://x.test"), "invalid_back_urls",
+             "back_urls invalid. Wrong format"),
+            (preference(auto_return="sometimes"), "invalid_auto_return",
+             "auto_return invalid."),
+            (preference(expiration_date_to="mañana"),
+             "invalid_expiration_date_to", "expiration_date_to invalid."),
+            (preference(expiration_date_to="2030-02-01T12:15:00"),
+             "invalid_expiration_date_to", "expiration_date_to invalid."),
+            (preference(expiration_date_from="2030-02-01T16:00:00Z"),
+             "invalid_expiration_date_to", "expiration_date_to invalid."),
+            (preference(metadata="b" * 32), "bad_request",
+             "invalid type for field metadata"),
+        ]
+        for body, error, message in cases:
+            with self.subTest(message=message, body=body):
+                self.assertMpError(self.create(body), 400, error, message)
+        r = call("POST", self.PATH, body=b"{not json",
+                 headers=bearer(MP_TOKEN))
+        self.assertMpError(r, 400, "bad_request", "invalid JSON body")
+        self.assertMpError(self.create([preference()]), 400, "bad_request",
+                           "body must be a JSON object")
+        # Several items, each checked; a fine one among them is not enough.
+        two = preference(items=[item, dict(item, quantity=-1)])
+        self.assertMpError(self.create(two), 400, "invalid_items",
+                           "quantity invalid.")
+        self.assertEqual(ctl("GET", "mp/preferences"), [])
+
+    def test_auto_return_needs_success_url(self):
+        msg = "auto_return invalid. back_url.success must be defined"
+        for back in (None, {}, {"failure": "https://escuela.test/x",
+                                "pending": "https://escuela.test/x"},
+                     {"success": ""}):
+            with self.subTest(back_urls=back):
+                r = self.create(preference(back_urls=back))
+                self.assertMpError(r, 400, "invalid_auto_return", msg)
+        self.assertEqual(ctl("GET", "mp/preferences"), [])
+        # Without auto_return, back_urls may be left out; "all" is accepted.
+        self.assertEqual(self.create(preference(
+            auto_return=None, back_urls=None)).status, 201)
+        self.assertEqual(self.create(preference(auto_return="all")).status,
+                         201)
+
+
 # ---------------------------------------------------------------------------
 # HTTP robustness, control API, process behaviour
 # ---------------------------------------------------------------------------
