@@ -115,7 +115,7 @@ int payapi_notification(struct proc *proc, struct request *req,
 
 int payapi_get(struct proc *proc, struct request *req, struct response *res)
 {
-	struct json_object *pay = NULL, *root;
+	struct json_object *pay = NULL;
 	int rc = payment_id_valid(req->param)
 	                 ? ledger_payment_json(proc->db, req->param, &pay)
 	                 : 1;
@@ -126,15 +126,5 @@ int payapi_get(struct proc *proc, struct request *req, struct response *res)
 		return response_error(res, 404, "payment_not_found",
 		                      "No notification of this payment has "
 		                      "arrived from MercadoPago.");
-	root = json_object_new_object();
-	if (root == NULL || jsonio_add(root, "payment", pay) != 0) {
-		json_object_put(root);
-		if (root == NULL)
-			json_object_put(pay);
-		return response_error(res, 500, "internal_error",
-		                      "The reply could not be built.");
-	}
-	rc = response_json(res, 200, root);
-	json_object_put(root);
-	return rc;
+	return reply_wrapped(res, 200, "payment", pay);
 }

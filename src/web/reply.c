@@ -58,7 +58,7 @@ int reply_body_error(struct response *res, int status, const char *err)
 int reply_booking(struct proc *proc, struct request *req, struct response *res,
                   int status, const char *id)
 {
-	struct json_object *b = NULL, *root;
+	struct json_object *b = NULL;
 	int rc =
 	        ledger_id_valid(id) ? ledger_booking_json(proc->db, id, &b) : 1;
 
@@ -70,11 +70,19 @@ int reply_booking(struct proc *proc, struct request *req, struct response *res,
 	if (rc == 1)
 		return response_error(res, 404, "booking_not_found",
 		                      "There is no booking with this id.");
-	root = json_object_new_object();
-	if (root == NULL || jsonio_add(root, "booking", b) != 0) {
+	return reply_wrapped(res, status, "booking", b);
+}
+
+int reply_wrapped(struct response *res, int status, const char *key,
+                  struct json_object *obj)
+{
+	struct json_object *root = json_object_new_object();
+	int rc;
+
+	if (root == NULL || jsonio_add(root, key, obj) != 0) {
 		json_object_put(root);
 		if (root == NULL)
-			json_object_put(b);
+			json_object_put(obj);
 		return response_error(res, 500, "internal_error",
 		                      "The reply could not be built.");
 	}

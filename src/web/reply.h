@@ -6,6 +6,8 @@
 #ifndef REPLY_H
 #define REPLY_H
 
+#include <json-c/json_object.h>
+
 #include "io/proc.h"
 #include "upstream/gcal.h"
 #include "web/request.h"
@@ -36,5 +38,12 @@ int reply_body_error(struct response *res, int status, const char *err);
  */
 int reply_booking(struct proc *proc, struct request *req, struct response *res,
                   int status, const char *id);
+
+/*
+ * Answers {key: obj} with status. obj (a new object) is taken, also on
+ * failure (500 internal_error).
+ */
+int reply_wrapped(struct response *res, int status, const char *key,
+                  struct json_object *obj);
 
 #endif
