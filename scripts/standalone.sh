@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A clone of the repository stands alone: cloned into a temporary folder
-# with nothing beside it (no ../shared), the simulator's self-test passes,
+# with nothing beside it, the simulator's self-test passes,
 # and `make run` brings the stack up (health 200 through nginx, on a port
 # of its own) and `make stop` takes it down. Prints "ok" / "not ok" lines
 # and ends with "N passed, N failed".
@@ -31,9 +31,11 @@ trap cleanup EXIT
 
 git clone -q "$ROOT" "$clone" || { echo "not ok clone"; echo "0 passed, 1 failed"; exit 1; }
 cd "$clone" || exit 2
-check "nothing beside the clone" test ! -e "$tmp/shared"
+# A folder beside the clone that the project must never need.
+beside=sha""red
+check "nothing beside the clone" test ! -e "$tmp/$beside"
 check "the clone reads nothing outside itself" \
-	bash -c '! grep -rln --exclude=standalone.sh "\.\./shared" Makefile scripts src tests nginx'
+	bash -c '! grep -rln "\.\./$1" Makefile scripts src tests nginx' _ "$beside"
 sim=$(python3 tests/sim/test_simulator.py 2>&1 | tail -n 1)
 check "the simulator's self-test passes in the clone ($sim)" \
 	bash -c "grep -qE '^[1-9][0-9]* passed, 0 failed' <<<'$sim'"
