@@ -182,28 +182,44 @@ int ledger_id_valid(const char *s)
 	return s[32] == '\0';
 }
 
+/*
+ * The row the query sql gives for key (its one parameter), in *rows.
+ * 1 found (the caller frees *rows), 0 no such row, -1 on a database
+ * error (nothing to free in either case).
+ */
+static int one_row(struct db *db, const char *sql, const char *key,
+                   struct db_rows *rows)
+{
+	struct db_param p = db_text(key);
+
+	if (db_query(db, sql, &p, 1, rows) != DB_OK) {
+		db_rows_free(rows);
+		return -1;
+	}
+	if (rows->nrows != 1) {
+		db_rows_free(rows);
+		return 0;
+	}
+	return 1;
+}
+
 /* ---- reading ---- */
 
 int ledger_load(struct db *db, const char *id, struct ledger_row *r)
 {
-	struct db_param p = db_text(id);
 	struct db_rows rows;
+	int found;
 
 	memset(r, 0, sizeof(*r));
-	if (db_query(db,
-	             "SELECT status, UNIX_TIMESTAMP(startAt), "
-	             "UNIX_TIMESTAMP(endAt), classType, participants, "
-	             "studentEmail, studentName, notes, eventId IS NOT NULL, "
-	             "meetLink IS NOT NULL, cancelPending FROM bookings "
-	             "WHERE id = ?",
-	             &p, 1, &rows) != DB_OK) {
-		db_rows_free(&rows);
-		return -1;
-	}
-	if (rows.nrows != 1) {
-		db_rows_free(&rows);
-		return 0;
-	}
+	found = one_row(db,
+	                "SELECT status, UNIX_TIMESTAMP(startAt), "
+	                "UNIX_TIMESTAMP(endAt), classType, participants, "
+	                "studentEmail, studentName, notes, eventId IS NOT "
+	                "NULL, meetLink IS NOT NULL, cancelPending FROM "
+	                "bookings WHERE id = ?",
+	                id, &rows);
+	if (found != 1)
+		return found;
 	copy_cell(r->status, sizeof(r->status), db_cell(&rows, 0, 0));
 	r->b.start = to_ll(db_cell(&rows, 0, 1));
 	r->end = to_ll(db_cell(&rows, 0, 2));
@@ -232,23 +248,18 @@ static int add_time(struct json_object *o, const char *key, const char *cell)
 
 int ledger_booking_json(struct db *db, const char *id, struct json_object **out)
 {
-	struct db_param p = db_text(id);
 	struct json_object *o;
 	struct db_rows rows;
+	int found = one_row(db,
+	                    "SELECT id, status, startAt, endAt, timeZone, "
+	                    "classType, participants, studentEmail, "
+	                    "studentName, eventId, meetLink, htmlLink, "
+	                    "paymentId, holdExpiresAt, lastError FROM bookings "
+	                    "WHERE id = ?",
+	                    id, &rows);
 
-	if (db_query(db,
-	             "SELECT id, status, startAt, endAt, timeZone, classType, "
-	             "participants, studentEmail, studentName, eventId, "
-	             "meetLink, htmlLink, paymentId, holdExpiresAt, lastError "
-	             "FROM bookings WHERE id = ?",
-	             &p, 1, &rows) != DB_OK) {
-		db_rows_free(&rows);
-		return -1;
-	}
-	if (rows.nrows != 1) {
-		db_rows_free(&rows);
-		return 1;
-	}
+	if (found != 1)
+		return found < 0 ? -1 : 1;
 	o = json_object_new_object();
 	if (o == NULL || jsonio_add_string(o, "id", db_cell(&rows, 0, 0)) ||
 	    jsonio_add_string(o, "status", db_cell(&rows, 0, 1)) ||
@@ -466,18 +477,13 @@ int ledger_book(struct db *db, const char *id, const struct bookreq *b,
 static int one_cell(struct db *db, const char *sql, const char *key, char *out,
                     size_t len)
 {
-	struct db_param p = db_text(key);
 	struct db_rows rows;
-	int found;
+	int found = one_row(db, sql, key, &rows);
 
-	if (db_query(db, sql, &p, 1, &rows) != DB_OK) {
-		db_rows_free(&rows);
-		return -1;
-	}
-	found = rows.nrows == 1;
-	if (found)
+	if (found == 1) {
 		copy_cell(out, len, db_cell(&rows, 0, 0));
-	db_rows_free(&rows);
+		db_rows_free(&rows);
+	}
 	return found;
 }
 
@@ -613,23 +619,18 @@ enum db_result ledger_cancel_done(struct db *db, const char *id)
 
 int ledger_idem_find(struct db *db, const char *key, struct ledger_idem *out)
 {
-	struct db_param p = db_text(key);
 	struct db_rows rows;
+	int found;
 
 	memset(out, 0, sizeof(*out));
-	if (db_query(db,
-	             "SELECT idempotencyHash, idempotencyStatus, "
-	             "idempotencyReply, id, status, "
-	             "createdAt < UTC_TIMESTAMP() - INTERVAL 60 SECOND "
-	             "FROM bookings WHERE idempotencyKey = ?",
-	             &p, 1, &rows) != DB_OK) {
-		db_rows_free(&rows);
-		return -1;
-	}
-	if (rows.nrows == 0) {
-		db_rows_free(&rows);
-		return 0;
-	}
+	found = one_row(db,
+	                "SELECT idempotencyHash, idempotencyStatus, "
+	                "idempotencyReply, id, status, createdAt < "
+	                "UTC_TIMESTAMP() - INTERVAL 60 SECOND FROM bookings "
+	                "WHERE idempotencyKey = ?",
+	                key, &rows);
+	if (found != 1)
+		return found;
 	copy_cell(out->hash, sizeof(out->hash), db_cell(&rows, 0, 0));
 	if (db_cell(&rows, 0, 1) != NULL && db_cell(&rows, 0, 2) != NULL) {
 		out->len = db_cell_len(&rows, 0, 2);
@@ -725,24 +726,18 @@ enum db_result ledger_payment_link(struct db *db, const char *pid,
 static int paid_row(struct db *db, const char *sql, const char *key,
                     struct ledger_paid *out)
 {
-	struct db_param p = db_text(key);
 	struct db_rows rows;
-	int found;
+	int found = one_row(db, sql, key, &rows);
 
-	if (db_query(db, sql, &p, 1, &rows) != DB_OK) {
-		db_rows_free(&rows);
-		return -1;
-	}
-	found = rows.nrows == 1;
-	if (found) {
+	if (found == 1) {
 		copy_cell(out->id, sizeof(out->id), db_cell(&rows, 0, 0));
 		copy_cell(out->status, sizeof(out->status),
 		          db_cell(&rows, 0, 1));
 		out->has_payment = to_ll(db_cell(&rows, 0, 2)) == 1;
 		out->start = to_ll(db_cell(&rows, 0, 3));
 		out->end = to_ll(db_cell(&rows, 0, 4));
+		db_rows_free(&rows);
 	}
-	db_rows_free(&rows);
 	return found;
 }
 
@@ -790,23 +785,18 @@ enum ledger_result ledger_fail(struct db *db, const char *id, const char *from,
 int ledger_payment_json(struct db *db, const char *pid,
                         struct json_object **out)
 {
-	struct db_param p = db_text(pid);
 	struct json_object *o;
 	struct db_rows rows;
+	int found = one_row(db,
+	                    "SELECT p.id, p.status, p.bookingId, b.status, "
+	                    "COALESCE(p.lastError, IF(b.status = 'failed', "
+	                    "b.lastError, NULL)), p.updatedAt FROM payments p "
+	                    "LEFT JOIN bookings b ON b.id = p.bookingId WHERE "
+	                    "p.id = ?",
+	                    pid, &rows);
 
-	if (db_query(db,
-	             "SELECT p.id, p.status, p.bookingId, b.status, "
-	             "COALESCE(p.lastError, IF(b.status = 'failed', "
-	             "b.lastError, NULL)), p.updatedAt FROM payments p LEFT "
-	             "JOIN bookings b ON b.id = p.bookingId WHERE p.id = ?",
-	             &p, 1, &rows) != DB_OK) {
-		db_rows_free(&rows);
-		return -1;
-	}
-	if (rows.nrows != 1) {
-		db_rows_free(&rows);
-		return 1;
-	}
+	if (found != 1)
+		return found < 0 ? -1 : 1;
 	o = json_object_new_object();
 	if (o == NULL || jsonio_add_string(o, "id", db_cell(&rows, 0, 0)) ||
 	    jsonio_add_string(o, "status", db_cell(&rows, 0, 1)) ||
