@@ -72,6 +72,13 @@ const char *db_cell(const struct db_rows *rows, size_t r, size_t c)
 	return rows->cells[r * rows->ncols + c];
 }
 
+long long db_cell_ll(const struct db_rows *rows, size_t r, size_t c)
+{
+	const char *cell = db_cell(rows, r, c);
+
+	return cell ? strtoll(cell, NULL, 10) : 0;
+}
+
 size_t db_cell_len(const struct db_rows *rows, size_t r, size_t c)
 {
 	if (r >= rows->nrows || c >= rows->ncols)
@@ -623,11 +630,8 @@ enum db_result db_query_int(struct db *db, const char *sql,
 
 	if (r == DB_OK && rows.nrows != 1)
 		r = DB_ERROR;
-	if (r == DB_OK) {
-		const char *cell = db_cell(&rows, 0, 0);
-
-		*out = cell ? strtoll(cell, NULL, 10) : 0;
-	}
+	if (r == DB_OK)
+		*out = db_cell_ll(&rows, 0, 0);
 	db_rows_free(&rows);
 	return r;
 }

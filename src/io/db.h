@@ -62,6 +62,9 @@ struct db_rows {
 /* The cell at row r, column c (borrowed from rows), NULL for SQL NULL. */
 const char *db_cell(const struct db_rows *rows, size_t r, size_t c);
 
+/* The cell as an integer (strtoll), 0 for SQL NULL. */
+long long db_cell_ll(const struct db_rows *rows, size_t r, size_t c);
+
 /* Its length in bytes. */
 size_t db_cell_len(const struct db_rows *rows, size_t r, size_t c);
 

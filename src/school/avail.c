@@ -63,11 +63,6 @@ void avail_release(void)
 	memset(&cache.memo, 0, sizeof(cache.memo));
 }
 
-static long long to_ll(const char *s)
-{
-	return s ? strtoll(s, NULL, 10) : 0;
-}
-
 static int by_start(const void *a, const void *b)
 {
 	const struct avail_event *x = a, *y = b;
@@ -170,14 +165,14 @@ static int read_sync(struct proc *proc, struct sync_row *s)
 	}
 	if (rows.nrows == 1) {
 		s->exists = 1;
-		s->version = (uint64_t)to_ll(db_cell(&rows, 0, 0));
-		s->last_success = to_ll(db_cell(&rows, 0, 1));
-		s->horizon_start = to_ll(db_cell(&rows, 0, 2));
-		s->horizon_end = to_ll(db_cell(&rows, 0, 3));
-		s->has_token = to_ll(db_cell(&rows, 0, 4)) == 1;
-		s->refreshing = to_ll(db_cell(&rows, 0, 5)) == 1;
-		s->now = to_ll(db_cell(&rows, 0, 6));
-		s->failed = to_ll(db_cell(&rows, 0, 7)) == 1;
+		s->version = (uint64_t)db_cell_ll(&rows, 0, 0);
+		s->last_success = db_cell_ll(&rows, 0, 1);
+		s->horizon_start = db_cell_ll(&rows, 0, 2);
+		s->horizon_end = db_cell_ll(&rows, 0, 3);
+		s->has_token = db_cell_ll(&rows, 0, 4) == 1;
+		s->refreshing = db_cell_ll(&rows, 0, 5) == 1;
+		s->now = db_cell_ll(&rows, 0, 6);
+		s->failed = db_cell_ll(&rows, 0, 7) == 1;
 		s->error = error_of(db_cell(&rows, 0, 8));
 	} else {
 		s->now = tz_now();
@@ -208,7 +203,7 @@ static int load_copy(struct proc *proc, const struct sync_row *s,
 	}
 	for (i = 0; i < rows.nrows; i++) {
 		int64_t start, end;
-		int tentative = to_ll(db_cell(&rows, i, 4)) == 1;
+		int tentative = db_cell_ll(&rows, i, 4) == 1;
 
 		if (db_cell(&rows, i, 2) != NULL) {
 			/* All-day: local midnight to midnight, in the zone
@@ -223,8 +218,8 @@ static int load_copy(struct proc *proc, const struct sync_row *s,
 			    tz_day_start(y2, m2, d2, &end) != TZ_OK)
 				continue;
 		} else {
-			start = to_ll(db_cell(&rows, i, 0));
-			end = to_ll(db_cell(&rows, i, 1));
+			start = db_cell_ll(&rows, i, 0);
+			end = db_cell_ll(&rows, i, 1);
 		}
 		if (end <= start)
 			continue;

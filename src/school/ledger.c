@@ -20,11 +20,6 @@
 
 #define TRIES 3 /* a transaction that deadlocks is tried this often */
 
-static long long to_ll(const char *s)
-{
-	return s ? strtoll(s, NULL, 10) : 0;
-}
-
 static void copy_cell(char *out, size_t len, const char *cell)
 {
 	snprintf(out, len, "%s", cell ? cell : "");
@@ -221,18 +216,18 @@ int ledger_load(struct db *db, const char *id, struct ledger_row *r)
 	if (found != 1)
 		return found;
 	copy_cell(r->status, sizeof(r->status), db_cell(&rows, 0, 0));
-	r->b.start = to_ll(db_cell(&rows, 0, 1));
-	r->end = to_ll(db_cell(&rows, 0, 2));
+	r->b.start = db_cell_ll(&rows, 0, 1);
+	r->end = db_cell_ll(&rows, 0, 2);
 	r->b.duration_min = (int)((r->end - r->b.start) / 60);
 	copy_cell(r->b.class_type, sizeof(r->b.class_type),
 	          db_cell(&rows, 0, 3));
-	r->b.participants = (int)to_ll(db_cell(&rows, 0, 4));
+	r->b.participants = (int)db_cell_ll(&rows, 0, 4);
 	copy_cell(r->b.email, sizeof(r->b.email), db_cell(&rows, 0, 5));
 	copy_cell(r->b.name, sizeof(r->b.name), db_cell(&rows, 0, 6));
 	copy_cell(r->b.notes, sizeof(r->b.notes), db_cell(&rows, 0, 7));
-	r->has_event = to_ll(db_cell(&rows, 0, 8)) == 1;
-	r->has_meet = to_ll(db_cell(&rows, 0, 9)) == 1;
-	r->cancel_pending = to_ll(db_cell(&rows, 0, 10)) == 1;
+	r->has_event = db_cell_ll(&rows, 0, 8) == 1;
+	r->has_meet = db_cell_ll(&rows, 0, 9) == 1;
+	r->cancel_pending = db_cell_ll(&rows, 0, 10) == 1;
 	db_rows_free(&rows);
 	return 1;
 }
@@ -267,7 +262,7 @@ int ledger_booking_json(struct db *db, const char *id, struct json_object **out)
 	    add_time(o, "end", db_cell(&rows, 0, 3)) ||
 	    jsonio_add_string(o, "timeZone", db_cell(&rows, 0, 4)) ||
 	    jsonio_add_string(o, "classType", db_cell(&rows, 0, 5)) ||
-	    jsonio_add_int(o, "participants", to_ll(db_cell(&rows, 0, 6))) ||
+	    jsonio_add_int(o, "participants", db_cell_ll(&rows, 0, 6)) ||
 	    jsonio_add_string(o, "studentEmail", db_cell(&rows, 0, 7)) ||
 	    jsonio_add_string(o, "studentName", db_cell(&rows, 0, 8)) ||
 	    jsonio_add_string(o, "eventId", db_cell(&rows, 0, 9)) ||
@@ -313,8 +308,8 @@ int ledger_active_between(struct db *db, int64_t from, int64_t to,
 			*busy = q;
 			*cap = ncap;
 		}
-		(*busy)[*n].start = to_ll(db_cell(&rows, i, 0));
-		(*busy)[*n].end = to_ll(db_cell(&rows, i, 1));
+		(*busy)[*n].start = db_cell_ll(&rows, i, 0);
+		(*busy)[*n].end = db_cell_ll(&rows, i, 1);
 		(*n)++;
 	}
 	db_rows_free(&rows);
@@ -641,12 +636,12 @@ int ledger_idem_find(struct db *db, const char *key, struct ledger_idem *out)
 		}
 		memcpy(out->reply, db_cell(&rows, 0, 2), out->len);
 		out->reply[out->len] = '\0';
-		out->status = (int)to_ll(db_cell(&rows, 0, 1));
+		out->status = (int)db_cell_ll(&rows, 0, 1);
 		out->has_reply = 1;
 	}
 	copy_cell(out->id, sizeof(out->id), db_cell(&rows, 0, 3));
 	copy_cell(out->bstatus, sizeof(out->bstatus), db_cell(&rows, 0, 4));
-	out->stale = to_ll(db_cell(&rows, 0, 5)) == 1;
+	out->stale = db_cell_ll(&rows, 0, 5) == 1;
 	db_rows_free(&rows);
 	return 1;
 }
@@ -733,9 +728,9 @@ static int paid_row(struct db *db, const char *sql, const char *key,
 		copy_cell(out->id, sizeof(out->id), db_cell(&rows, 0, 0));
 		copy_cell(out->status, sizeof(out->status),
 		          db_cell(&rows, 0, 1));
-		out->has_payment = to_ll(db_cell(&rows, 0, 2)) == 1;
-		out->start = to_ll(db_cell(&rows, 0, 3));
-		out->end = to_ll(db_cell(&rows, 0, 4));
+		out->has_payment = db_cell_ll(&rows, 0, 2) == 1;
+		out->start = db_cell_ll(&rows, 0, 3);
+		out->end = db_cell_ll(&rows, 0, 4);
 		db_rows_free(&rows);
 	}
 	return found;
@@ -838,7 +833,7 @@ int ledger_figures(struct db *db, struct ledger_figures *out)
 	for (i = 0; i < rows.nrows; i++) {
 		k = status_index(db_cell(&rows, i, 0));
 		if (k >= 0 && k < (int)NSTATUS)
-			f.by_status[k] = to_ll(db_cell(&rows, i, 1));
+			f.by_status[k] = db_cell_ll(&rows, i, 1);
 	}
 	db_rows_free(&rows);
 	/* Since it entered its status: the last history row, else (a
@@ -954,7 +949,7 @@ int ledger_has_meet(struct db *db, const char *id)
 		db_rows_free(&rows);
 		return -1;
 	}
-	has = rows.nrows == 1 && to_ll(db_cell(&rows, 0, 0)) == 1;
+	has = rows.nrows == 1 && db_cell_ll(&rows, 0, 0) == 1;
 	db_rows_free(&rows);
 	return has;
 }

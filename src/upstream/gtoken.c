@@ -55,11 +55,6 @@ static char *open_box(struct proc *proc, const char *box, size_t len,
 	return (char *)plain;
 }
 
-static long long to_ll(const char *s)
-{
-	return s ? strtoll(s, NULL, 10) : 0;
-}
-
 static void sleep_ms(long ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -125,12 +120,12 @@ static int read_row(struct proc *proc, struct row *r)
 		return -1;
 	}
 	if (rows.nrows == 1) {
-		r->id = to_ll(db_cell(&rows, 0, 0));
+		r->id = db_cell_ll(&rows, 0, 0);
 		r->refresh = dup_cell(&rows, 1, &r->refresh_len);
 		r->access = dup_cell(&rows, 2, &r->access_len);
-		r->expires_at = to_ll(db_cell(&rows, 0, 3));
-		r->ok = to_ll(db_cell(&rows, 0, 4)) == 1;
-		r->now = to_ll(db_cell(&rows, 0, 5));
+		r->expires_at = db_cell_ll(&rows, 0, 3);
+		r->ok = db_cell_ll(&rows, 0, 4) == 1;
+		r->now = db_cell_ll(&rows, 0, 5);
 		found = r->refresh != NULL ? 1 : -1;
 	}
 	db_rows_free(&rows);
@@ -271,7 +266,7 @@ static enum gtoken_result renew(struct proc *proc, const char *request_id,
 			result = GTOKEN_DB_DOWN;
 			goto out;
 		}
-		out->expires_at = to_ll(db_cell(&rows, 0, 0));
+		out->expires_at = db_cell_ll(&rows, 0, 0);
 		db_rows_free(&rows);
 	}
 	out->access = strdup(access);
@@ -482,7 +477,7 @@ int gtoken_status(struct db *db, struct gtoken_status *out)
 	}
 	if (rows.nrows == 1) {
 		out->stored = 1;
-		out->connected = to_ll(db_cell(&rows, 0, 5)) == 1;
+		out->connected = db_cell_ll(&rows, 0, 5) == 1;
 		cell_into(out->email, sizeof(out->email), db_cell(&rows, 0, 0),
 		          NULL);
 		cell_into(out->connected_at, sizeof(out->connected_at),
