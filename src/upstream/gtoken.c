@@ -332,8 +332,7 @@ enum gtoken_result gtoken_get(struct proc *proc, const char *request_id,
 		            "(googleRefreshingUntil IS NULL OR "
 		            "googleRefreshingUntil < UTC_TIMESTAMP()) AND "
 		            "COALESCE(UNIX_TIMESTAMP(googleAccessExpiresAt), "
-		            "0) "
-		            "= ?",
+		            "0) = ?",
 		            p, 3, &affected) != DB_OK) {
 			log_warn(request_id, "taking the token lease: %s",
 			         db_error(proc->db));

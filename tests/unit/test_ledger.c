@@ -106,21 +106,47 @@ static int seq;
 /* A booking in status, written as the ledger writes a new one would be
  * refused for "scheduled" and "cancelled": those rows are planted, as a
  * row that got there through the table would be. */
-static void plant(char id[33], const char *status)
+/* A booking in status over [start, end) on day (hours, UTC), a hold
+ * expiring in hold_min minutes (negative: expired), 0: no hold. The row is
+ * planted as it stands, whatever the table says of how it got there. */
+static void plant_on(char id[33], const char *status, const char *day,
+                     int start, int end, int hold_min)
 {
-	struct db_param p[2];
+	char s[24], e[24];
+	struct db_param p[6];
 
 	snprintf(id, 33, "%08x%024x", 0x7e570000u + (unsigned)seq++, 0u);
+	snprintf(s, sizeof(s), "%s %02d:00:00", day, start);
+	snprintf(e, sizeof(e), "%s %02d:00:00", day, end);
 	p[0] = db_text(id);
 	p[1] = db_text(status);
-	CHECK_INT(db_exec(db,
-	                  "INSERT INTO bookings (id, status, startAt, endAt, "
-	                  "timeZone, studentEmail) VALUES (?, ?, "
-	                  "'2030-01-07 12:00:00', '2030-01-07 13:00:00', "
-	                  "'America/Argentina/Buenos_Aires', "
-	                  "'ledger@example.com')",
-	                  p, 2, NULL),
-	          DB_OK);
+	p[2] = db_text(s);
+	p[3] = db_text(e);
+	p[4] = db_int(hold_min != 0);
+	p[5] = db_int(hold_min);
+	CHECK_INT(
+	        db_exec(db,
+	                "INSERT INTO bookings (id, status, startAt, endAt, "
+	                "timeZone, studentEmail, holdExpiresAt) VALUES (?, ?, "
+	                "?, ?, 'America/Argentina/Buenos_Aires', "
+	                "'ledger@example.com', IF(? = 1, UTC_TIMESTAMP() + "
+	                "INTERVAL ? MINUTE, NULL))",
+	                p, 6, NULL),
+	        DB_OK);
+}
+
+/* A booking in status, for the tests of the transitions (a day of its
+ * own, apart from the overlap tests' day). */
+static void plant(char id[33], const char *status)
+{
+	plant_on(id, status, "2030-01-07", 12, 13, 0);
+}
+
+/* The same on the overlap tests' day, 2031-03-03. */
+static void plant_at(char id[33], const char *status, int start, int end,
+                     int hold_min)
+{
+	plant_on(id, status, "2031-03-03", start, end, hold_min);
 }
 
 static void status_of(const char *id, char *out, size_t len)
@@ -208,34 +234,6 @@ TEST(a_row_that_moved_is_not_changed)
 	CHECK_INT(ledger_transition(db, "ffffffffffffffffffffffffffffffff",
 	                            "held", "cancelled", "no such booking"),
 	          LEDGER_RACED);
-}
-
-/* A booking in status over [start, end) on 2031-03-03 (hours, UTC), a
- * hold expiring in hold_min minutes (negative: expired), 0: no hold. */
-static void plant_at(char id[33], const char *status, int start, int end,
-                     int hold_min)
-{
-	char s[24], e[24];
-	struct db_param p[6];
-
-	snprintf(id, 33, "%08x%024x", 0x7e590000u + (unsigned)seq++, 0u);
-	snprintf(s, sizeof(s), "2031-03-03 %02d:00:00", start);
-	snprintf(e, sizeof(e), "2031-03-03 %02d:00:00", end);
-	p[0] = db_text(id);
-	p[1] = db_text(status);
-	p[2] = db_text(s);
-	p[3] = db_text(e);
-	p[4] = db_int(hold_min != 0);
-	p[5] = db_int(hold_min);
-	CHECK_INT(
-	        db_exec(db,
-	                "INSERT INTO bookings (id, status, startAt, endAt, "
-	                "timeZone, studentEmail, holdExpiresAt) VALUES (?, ?, "
-	                "?, ?, 'America/Argentina/Buenos_Aires', "
-	                "'ledger@example.com', IF(? = 1, UTC_TIMESTAMP() + "
-	                "INTERVAL ? MINUTE, NULL))",
-	                p, 6, NULL),
-	        DB_OK);
 }
 
 /* 2031-03-03 at hour h, UTC. */
