@@ -5,6 +5,8 @@
 
 #include <json-c/json_tokener.h>
 
+#include "core/utf8.h"
+
 static int is_digit(char c)
 {
 	return c >= '0' && c <= '9';
@@ -14,10 +16,56 @@ static int is_digit(char c)
  * json-c's strict mode still takes single-quoted strings, NaN and Infinity,
  * numbers such as "1." and "01", and raw control bytes inside strings. 1
  * when the tokens outside strings are those of RFC 8259 (the grammar is left
- * to json-c) and no string holds \u0000 (C strings end there), else 0.
+ * to json-c), no string holds \u0000 (C strings end there) and every
+ * surrogate escape is half of a pair (RFC 7493 §2.1), else 0.
  */
+/* The value of the four hex digits at s (n bytes left), or -1. */
+static long hex4(const char *s, size_t n)
+{
+	long v = 0;
+	size_t i;
+
+	if (n < 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		v <<= 4;
+		if (is_digit(s[i]))
+			v |= s[i] - '0';
+		else if (s[i] >= 'a' && s[i] <= 'f')
+			v |= s[i] - 'a' + 10;
+		else if (s[i] >= 'A' && s[i] <= 'F')
+			v |= s[i] - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/*
+ * At s[i] == '\\': 0 when the escape is a surrogate that is not half of a
+ * \uD8xx\uDCxx pair (json-c would store U+FFFD for it, quietly), else 1.
+ * *skip is how many bytes past the backslash the escape takes.
+ */
+static int escape_ok(const char *s, size_t n, size_t i, size_t *skip)
+{
+	long c = s[i + 1] == 'u' ? hex4(s + i + 2, n - i - 2) : -1, lo;
+
+	*skip = 1;
+	if (c < 0xD800 || c > 0xDFFF)
+		return 1;
+	if (c >= 0xDC00)
+		return 0;
+	if (n - i < 12 || s[i + 6] != '\\' || s[i + 7] != 'u')
+		return 0;
+	lo = hex4(s + i + 8, n - i - 8);
+	*skip = 11;
+	return lo >= 0xDC00 && lo <= 0xDFFF;
+}
+
 static int rfc8259_tokens(const char *s, size_t n)
 {
+	size_t skip;
+
 	size_t i = 0;
 
 	while (i < n) {
@@ -29,8 +77,11 @@ static int rfc8259_tokens(const char *s, size_t n)
 				if (s[i] == '\\' && n - i >= 6 &&
 				    memcmp(s + i + 1, "u0000", 5) == 0)
 					return 0;
-				if (s[i] == '\\')
-					i++;
+				if (s[i] == '\\' && i + 1 < n) {
+					if (!escape_ok(s, n, i, &skip))
+						return 0;
+					i += skip;
+				}
 			}
 			i++;
 		} else if (s[i] == '-' || is_digit(s[i])) {
@@ -85,6 +136,11 @@ struct json_object *jsonio_parse(const char *data, size_t len, int max_depth,
 	if (!rfc8259_tokens(data, len)) {
 		snprintf(err, errlen,
 		         "the body is not valid JSON: unexpected character");
+		return NULL;
+	}
+	if (!utf8_valid(data, len)) {
+		snprintf(err, errlen,
+		         "the body is not valid JSON: it is not valid UTF-8");
 		return NULL;
 	}
 	tok = json_tokener_new_ex(max_depth);

@@ -624,7 +624,7 @@ enum http_result http_perform(struct http_client *c,
 	struct buf ctype;
 	char *query = NULL, *body = NULL, *ct;
 	char where[512];
-	int idempotent, loopback = 0, n;
+	int idempotent, loopback = 0, n, tries;
 	long retry_after;
 	size_t len;
 
@@ -667,6 +667,10 @@ enum http_result http_perform(struct http_client *c,
 
 	idempotent = req->method == HTTP_GET || req->method == HTTP_PUT ||
 	             req->method == HTTP_DELETE || req->idempotent;
+	tries = req->max_attempts > 0 &&
+	                        req->max_attempts < c->opts.max_attempts
+	                ? req->max_attempts
+	                : c->opts.max_attempts;
 	for (n = 1;; n++) {
 		http_attempt_reset(&a, c->opts.max_response);
 		c->errbuf[0] = '\0';
@@ -697,8 +701,7 @@ enum http_result http_perform(struct http_client *c,
 				          sizeof(a.content_type), ct,
 				          strlen(ct));
 		}
-		if (n >= c->opts.max_attempts ||
-		    !http_should_retry(req, idempotent, res, &a))
+		if (n >= tries || !http_should_retry(req, idempotent, res, &a))
 			break;
 		retry_after = res == HTTP_OK ? http_retry_after_s(&a) : -1;
 		c->sleep_ms(http_delay_ms(&c->opts, n - 1, retry_after),

@@ -69,6 +69,10 @@ struct http_request {
 	 * are retried anyway, nor for a call that may not be repeated) */
 	int (*retry_if)(long status, const char *body, size_t len, void *arg);
 	void *retry_arg;
+	/* 0: the client's max_attempts; else at most this many tries. A
+	 * request path that a stale copy or a quick error can answer sets 1:
+	 * no retry, so no sleep while a visitor waits. */
+	int max_attempts;
 };
 
 /* The last answer received. Owns body: release with http_response_free(). */

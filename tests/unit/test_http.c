@@ -390,6 +390,25 @@ TEST(test_retries_exhausted)
 	CHECK_INT(log_count(), 3);
 }
 
+/* A request that says one try makes one, and never sleeps. */
+TEST(test_request_caps_attempts)
+{
+	struct http_request rq = {0};
+	char u[128];
+
+	CHECK(client(NULL) != NULL);
+	CHECK_INT(script("[{\"status\":503},{\"status\":200}]"), 0);
+	rq.method = HTTP_GET;
+	rq.url = url_of(u, sizeof(u), "/once");
+	rq.max_attempts = 1;
+	CHECK_INT(perform(&rq), HTTP_OK);
+	CHECK_INT(res.status, 503);
+	CHECK_INT(res.attempts, 1);
+	CHECK_INT(slept.n, 0);
+	CHECK_INT(fetch_log(), 0);
+	CHECK_INT(log_count(), 1);
+}
+
 TEST(test_post_5xx_not_retried)
 {
 	struct http_request rq = {0};
@@ -957,6 +976,7 @@ int main(void)
 	T(test_retry_after_date);
 	T(test_retry_after_capped);
 	T(test_retries_exhausted);
+	T(test_request_caps_attempts);
 	T(test_post_5xx_not_retried);
 	T(test_post_idempotent_retried);
 	T(test_drop_get_retried);

@@ -160,6 +160,25 @@ TEST(invalid_utf8_is_refused)
 	CHECK(accepted("[\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"]"));
 }
 
+/* RFC 3629 is stricter than json-c's check: overlong forms, code points
+ * past U+10FFFF, CESU-8 surrogates raw or as a lone escape. */
+TEST(only_strict_utf8_strings_are_accepted)
+{
+	CHECK(REFUSED("{\"a\":\"\xC0\xAF\"}"));
+	CHECK(REFUSED("{\"a\":\"\xC1\xBF\"}"));
+	CHECK(REFUSED("{\"a\":\"\xE0\x80\xAF\"}"));
+	CHECK(REFUSED("{\"a\":\"\xF4\x90\x80\x80\"}"));
+	CHECK(REFUSED("{\"a\":\"\xED\xA0\x80\"}"));
+	CHECK(REFUSED("{\"a\":\"\\uD800\"}"));
+	CHECK(REFUSED("{\"a\":\"\\uDC00x\"}"));
+	CHECK(REFUSED("{\"\\uD800\":1}"));
+	CHECK(REFUSED("[[\"ok\",\"\\uDBFF\"]]"));
+	CHECK(accepted("{\"a\":\"\\uD83D\\uDE00\"}"));
+	CHECK(accepted("{\"a\":\"\xF0\x9F\x98\x80 \xC3\xB1\"}"));
+	CHECK(accepted("{\"a\":\"\xF4\x8F\xBF\xBF\"}"));
+	CHECK(accepted("{\"a\":\"\\uFFFF\"}"));
+}
+
 TEST(embedded_nul_is_refused)
 {
 	static const char in_string[] = "{\"a\":\"x\0y\"}";
@@ -415,6 +434,7 @@ int main(void)
 	RUN(two_values_are_refused);
 	RUN(only_rfc_8259_is_accepted);
 	RUN(invalid_utf8_is_refused);
+	RUN(only_strict_utf8_strings_are_accepted);
 	RUN(embedded_nul_is_refused);
 	RUN(empty_and_cut_short_are_refused);
 	RUN(depth_at_the_limit_is_fine_one_more_is_not);
