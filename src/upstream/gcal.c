@@ -129,11 +129,14 @@ static int add_time(struct buf *b, const char *name, int64_t t)
 
 /*
  * One call: method on url with an optional JSON body; a 2xx answer's JSON
- * in *out (NULL for an empty answer, e.g. a delete's 204).
+ * in *out (NULL for an empty answer, e.g. a delete's 204). tries: at most
+ * that many (0: the client's setting). Google's answers are parsed
+ * leniently: a lone surrogate escape in one event's text must not make the
+ * whole page unreadable.
  */
 static enum gcal_result call(struct proc *proc, const struct gcal_auth *auth,
                              enum http_method method, const char *url,
-                             const char *body, int idempotent,
+                             const char *body, int idempotent, int tries,
                              struct json_object **out, char *err, size_t errlen)
 {
 	char header[4200], herr[LIMIT_ERROR_MESSAGE];
@@ -156,6 +159,7 @@ static enum gcal_result call(struct proc *proc, const struct gcal_auth *auth,
 	req.headers = headers;
 	req.retry_if = rate_limited;
 	req.idempotent = idempotent;
+	req.max_attempts = tries;
 	if (body != NULL) {
 		req.body = body;
 		req.body_len = strlen(body);
@@ -176,7 +180,8 @@ static enum gcal_result call(struct proc *proc, const struct gcal_auth *auth,
 		http_response_free(&res);
 		return GCAL_OK;
 	}
-	*out = jsonio_parse(res.body, res.body_len, 32, herr, sizeof(herr));
+	*out = jsonio_parse_lenient(res.body, res.body_len, 32, herr,
+	                            sizeof(herr));
 	http_response_free(&res);
 	if (*out == NULL || !json_object_is_type(*out, json_type_object)) {
 		json_object_put(*out);
@@ -187,14 +192,14 @@ static enum gcal_result call(struct proc *proc, const struct gcal_auth *auth,
 	return GCAL_OK;
 }
 
-/* One page: GET url, the parsed answer in *out. */
+/* One page: GET url (at most tries times), the parsed answer in *out. */
 static enum gcal_result get_json(struct proc *proc,
                                  const struct gcal_auth *auth, const char *url,
-                                 struct json_object **out, char *err,
+                                 int tries, struct json_object **out, char *err,
                                  size_t errlen)
 {
-	enum gcal_result r =
-	        call(proc, auth, HTTP_GET, url, NULL, 1, out, err, errlen);
+	enum gcal_result r = call(proc, auth, HTTP_GET, url, NULL, 1, tries,
+	                          out, err, errlen);
 
 	if (r == GCAL_OK && *out == NULL) {
 		snprintf(err, errlen, "Google Calendar's answer is empty");
@@ -245,7 +250,8 @@ gcal_events_list(struct proc *proc, const struct gcal_auth *auth,
 		}
 		json_object_put(page);
 		page = NULL;
-		r = get_json(proc, auth, buf_str(&url), &page, err, errlen);
+		r = get_json(proc, auth, buf_str(&url), q->max_attempts, &page,
+		             err, errlen);
 		if (r != GCAL_OK)
 			goto out;
 		list = jsonio_member(page, "items", json_type_array);
@@ -379,7 +385,7 @@ static enum gcal_result call_with(struct proc *proc,
 
 	/* Inserts carry a client-chosen id and patches set values: both are
 	 * safe to repeat. */
-	return call(proc, auth, c->method, c->url, c->body, 1, c->out, err,
+	return call(proc, auth, c->method, c->url, c->body, 1, 0, c->out, err,
 	            errlen);
 }
 

@@ -44,6 +44,8 @@ struct gcal_list {
 	int single_events;      /* expand recurring events */
 	int order_by_start;     /* orderBy=startTime (needs single_events) */
 	int show_deleted;
+	int max_attempts; /* tries per page; 0: the client's setting, 1 on a
+	                     request path a stale copy can answer */
 };
 
 /* What events.list gave, every page followed. */
