@@ -7,6 +7,8 @@
 #   make lint       clang-format check and cppcheck
 #   make bench      benchmarks (wrk through nginx)
 #   make migrate    apply sql/ to the database of DATABASE_URL (or the local one)
+#   make install    programs, sql/, nginx includes, systemd units under
+#                   $(DESTDIR)$(PREFIX) (README.md, "Deploying on Debian")
 #
 # BUILD=asan builds everything with AddressSanitizer and
 # UndefinedBehaviorSanitizer into build/asan/ (programs in build/asan/cgi-bin).
@@ -55,7 +57,7 @@ ifeq ($(BUILD),asan)
 EXTRA_BIN := $(OUT)/tests/leaky
 endif
 
-.PHONY: all deps run stop test unit e2e asan migrate lint fuzz bench clean
+.PHONY: all deps run stop test unit e2e asan migrate lint fuzz bench clean install
 .SECONDARY:
 all: $(PROG_BIN) $(TEST_BIN) $(EXTRA_BIN)
 
@@ -104,6 +106,19 @@ stop:
 
 migrate:
 	@scripts/stack.sh migrate
+
+# Where make install puts things (scripts/install.sh says what goes where).
+PREFIX      ?= /opt/booking
+SYSCONFDIR  ?= /etc/booking
+UNITDIR     ?= /etc/systemd/system
+SYSUSERSDIR ?= /etc/sysusers.d
+NGINX_GROUP ?= www-data
+
+install: $(PROG_BIN)
+	@DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SYSCONFDIR="$(SYSCONFDIR)" \
+	  UNITDIR="$(UNITDIR)" SYSUSERSDIR="$(SYSUSERSDIR)" \
+	  NGINX_GROUP="$(NGINX_GROUP)" BIN_DIR="$(BIN)" \
+	  PROGRAMS="$(PROGRAMS)" scripts/install.sh
 
 # The whole suite: unit tests, end-to-end tests, then both again under
 # AddressSanitizer + UndefinedBehaviorSanitizer, and the fuzz targets
