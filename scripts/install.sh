@@ -63,15 +63,19 @@ render systemd/booking-reconcile.service.in "$D$UNITDIR/booking-reconcile.servic
 install -m 0644 systemd/booking-reconcile.timer "$D$UNITDIR/booking-reconcile.timer"
 install -m 0644 systemd/sysusers.conf "$D$SYSUSERSDIR/booking.conf"
 
-# The environment: the example always, the real file only when there is
-# none (it holds the school's secrets).
-render systemd/booking.env.example "$D$SYSCONFDIR/booking.env.example"
-if [ ! -e "$D$SYSCONFDIR/booking.env" ]; then
-	install -m 0640 "$D$SYSCONFDIR/booking.env.example" "$D$SYSCONFDIR/booking.env"
-	echo "install: wrote $D$SYSCONFDIR/booking.env from the example: fill it in"
-else
-	echo "install: kept $D$SYSCONFDIR/booking.env as it is"
-fi
+# The environment: the examples always, the real files only when there are
+# none (they hold the school's secrets). booking.env is the programs'
+# (group booking may read it), migrate.env root's alone.
+for f in booking.env:0640 migrate.env:0600; do
+	name=${f%:*}
+	render "systemd/$name.example" "$D$SYSCONFDIR/$name.example"
+	if [ ! -e "$D$SYSCONFDIR/$name" ]; then
+		install -m "${f#*:}" "$D$SYSCONFDIR/$name.example" "$D$SYSCONFDIR/$name"
+		echo "install: wrote $D$SYSCONFDIR/$name from the example: fill it in"
+	else
+		echo "install: kept $D$SYSCONFDIR/$name as it is"
+	fi
+done
 
 # On the real system (no DESTDIR, as root): the user, the file's group, and
 # systemd told about the new units.

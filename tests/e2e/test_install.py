@@ -103,6 +103,12 @@ class Install(unittest.TestCase):
         for var in ("DATABASE_URL", "GOOGLE_CALENDAR_ID", "AUTH_GOOGLE_ID", "ADMIN_EMAIL",
                     "MP_ACCESS_TOKEN", "TOKEN_ENCRYPTION_KEY", "INTERNAL_API_TOKEN"):
             self.assertRegex(text, r"(?m)^%s=" % var)
+        self.assertEqual(os.stat(self.path("/etc/booking/migrate.env")).st_mode & 0o777, 0o600)
+        with open(self.path("/etc/booking/migrate.env")) as f:
+            self.assertRegex(f.read(), r"(?m)^MIGRATE_DATABASE_URL=")
+        self.assertNotIn("MIGRATE_DATABASE_URL", text)
+        with open(self.path("/etc/systemd/system/booking-migrate.service")) as f:
+            self.assertIn("\nEnvironmentFile=-/etc/booking/migrate.env\n", f.read())
         # systemd does not strip a comment after a value.
         self.assertEqual([l for l in text.splitlines()
                           if re.match(r"^[A-Z_]+=.*\s#", l)], [])
