@@ -361,11 +361,6 @@ static void check_grant(struct ctx *c)
 /* What a calendar probe's failure means, for the message. */
 static const char *probe_hint(const struct gcal_probe *p, int key)
 {
-	if (strcmp(p->reason, "accessNotConfigured") == 0)
-		return "the Google Calendar API is not enabled for the "
-		       "project: enable it in the Cloud Console (APIs & "
-		       "Services > Library > Google Calendar API > Enable), "
-		       "then wait a few minutes";
 	if (p->status == 404)
 		return key ? "the calendar is not public, or "
 		             "GOOGLE_CALENDAR_ID is wrong: make it public "
@@ -453,7 +448,17 @@ static void check_api_key(struct ctx *c)
 			snprintf(c->zone, sizeof(c->zone), "%s", p.time_zone);
 		(void)doctor_add(c->r, "api-key", DOCTOR_OK,
 		                 "CALENDAR_API_KEY reads the calendar");
-	} else
+	} else if (strcmp(p.reason, "accessNotConfigured") == 0)
+		(void)doctor_add(
+		        c->r, "api-key", DOCTOR_WARN,
+		        "CALENDAR_API_KEY cannot read the calendar: the "
+		        "Google Calendar API is not enabled for the "
+		        "key's project %s, so availability uses the "
+		        "admin's token; enable it in the Cloud Console "
+		        "(APIs & Services > Library > Google Calendar "
+		        "API > Enable)",
+		        p.project[0] ? p.project : "(not named)");
+	else
 		(void)doctor_add(
 		        c->r, "api-key", DOCTOR_WARN,
 		        "CALENDAR_API_KEY cannot read the calendar "
@@ -594,7 +599,7 @@ static void check_clock(struct ctx *c)
 		        c->r, "clock", DOCTOR_FAIL,
 		        "this server's clock is %lld s %s Google's: "
 		        "token expiry and MercadoPago's signature times "
-		        "depend on it; synchronise it (timedatectl "
+		        "depend on it; synchronise it with NTP (timedatectl "
 		        "set-ntp true)",
 		        away, skew > 0 ? "ahead of" : "behind");
 	else

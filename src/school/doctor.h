@@ -22,7 +22,7 @@ enum doctor_status { DOCTOR_OK = 0, DOCTOR_WARN, DOCTOR_FAIL };
 
 #define DOCTOR_MAX_CHECKS  16
 #define DOCTOR_NAME_MAX    32
-#define DOCTOR_MESSAGE_MAX 640
+#define DOCTOR_MESSAGE_MAX 1024
 
 /* Work for reconcile that waited longer than this is a warning. */
 #define DOCTOR_RECONCILE_LATE_S 600
