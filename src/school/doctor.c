@@ -506,12 +506,12 @@ static void check_meet(struct ctx *c)
 		        "Meet link");
 		return;
 	}
-	if (c->tok.access == NULL) {
+	if (c->tok.access == NULL || c->p.cfg.google_calendar_id == NULL) {
 		(void)doctor_add(
 		        c->r, "meet", DOCTOR_WARN,
 		        "%lld recent class(es) have no Meet link (the "
 		        "newest: booking %s); Google was not asked: no "
-		        "working grant",
+		        "working grant, or no GOOGLE_CALENDAR_ID",
 		        g.count, g.id);
 		return;
 	}

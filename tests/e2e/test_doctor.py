@@ -385,6 +385,10 @@ class DoctorBookings(DoctorBase):
         self.assertCheck(run, "meet", "fail", bid, "conference request failed",
                          "Google Meet must be on")
         self.assertEqual(run.rc, 2)
+        # Without a working grant Google cannot be asked why.
+        stack().sim("POST", "/_sim/tokens/revoke", {"access_tokens": False})
+        self.assertCheck(self.doctor(), "meet", "warn", bid, "Google was not asked")
+        connect()
         sim_google({"conference_failure": False})
         stack().sql("DELETE FROM bookings")
         self.assertAllOk(self.doctor())
