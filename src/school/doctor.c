@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <json-c/json_object.h>
+#include <openssl/crypto.h>
 
 #include "core/config.h"
 #include "core/jsonio.h"
@@ -191,6 +192,7 @@ static void check_configuration(struct ctx *c)
 	}
 	if (config_load(&cfg, c->groups, err, sizeof(err)) == 0)
 		c->p.cfg = cfg;
+	OPENSSL_cleanse(cfg.token_key, sizeof(cfg.token_key));
 	if (missing[0] != '\0')
 		(void)doctor_add(c->r, "configuration", DOCTOR_FAIL,
 		                 "%s: set it in the environment the programs "
@@ -781,6 +783,7 @@ void doctor_run(struct proc *proc, const struct doctor_options *opt,
 
 	scrub_report(&c);
 	gtoken_clear(&c.tok);
+	OPENSSL_cleanse(c.p.cfg.token_key, sizeof(c.p.cfg.token_key));
 	if (c.p.http != proc->http)
 		http_client_free(c.p.http);
 }
