@@ -46,7 +46,8 @@ LIB_SRC   := $(sort $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c)))
 LIB_HDR   := $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.h))
 LIB_OBJ   := $(LIB_SRC:src/%.c=$(OUT)/obj/%.o)
 LIB       := $(OUT)/libbooking.a
-PROGRAMS  := calendar_get calendar_post oauth_callback payment_hook reconcile migrate
+PROGRAMS  := calendar_get calendar_post oauth_callback payment_hook reconcile migrate \
+             doctor
 PROG_BIN  := $(PROGRAMS:%=$(BIN)/%)
 TEST_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(OUT)/tests/%)
@@ -146,4 +147,4 @@ bench: deps all
 clean:
 	rm -rf build cgi-bin/calendar_get cgi-bin/calendar_post \
 	       cgi-bin/oauth_callback cgi-bin/payment_hook cgi-bin/reconcile \
-	       cgi-bin/migrate
+	       cgi-bin/migrate cgi-bin/doctor

@@ -13,10 +13,11 @@
 	"holdExpiresAt > UTC_TIMESTAMP())"
 
 /* Work reconciliation has on a booking. */
-#define WORK                                                                   \
-	"(status = 'scheduling' OR cancelPending = 1 OR (status = "            \
-	"'scheduled' AND meetLink IS NULL AND createdAt > UTC_TIMESTAMP() - "  \
-	"INTERVAL 24 HOUR))"
+#define WORK_OF(t)                                                             \
+	"(" t "status = 'scheduling' OR " t "cancelPending = 1 OR (" t         \
+	"status = 'scheduled' AND " t "meetLink IS NULL AND " t                \
+	"createdAt > UTC_TIMESTAMP() - INTERVAL 24 HOUR))"
+#define WORK WORK_OF("")
 
 #define TRIES 3 /* a transaction that deadlocks is tried this often */
 
@@ -962,5 +963,68 @@ int ledger_work_left(struct db *db, int *n)
 	                 0, &count) != DB_OK)
 		return -1;
 	*n = (int)count;
+	return 0;
+}
+
+/* ---- what the doctor asks ---- */
+
+int ledger_meet_missing(struct db *db, long window_s, long grace_s,
+                        struct ledger_meet_gap *out)
+{
+	struct db_param p[2] = {db_int(window_s), db_int(grace_s)};
+	struct ledger_meet_gap g;
+	struct db_rows rows;
+
+	memset(&g, 0, sizeof(g));
+	if (db_query(db,
+	             "SELECT COUNT(*) OVER (), id, eventId, "
+	             "TIMESTAMPDIFF(SECOND, createdAt, UTC_TIMESTAMP()) "
+	             "FROM bookings WHERE status = 'scheduled' AND "
+	             "eventId IS NOT NULL AND meetLink IS NULL AND "
+	             "createdAt > UTC_TIMESTAMP() - INTERVAL ? SECOND AND "
+	             "createdAt <= UTC_TIMESTAMP() - INTERVAL ? SECOND "
+	             "ORDER BY createdAt DESC, id LIMIT 1",
+	             p, 2, &rows) != DB_OK) {
+		db_rows_free(&rows);
+		return -1;
+	}
+	if (rows.nrows == 1) {
+		g.count = db_cell_ll(&rows, 0, 0);
+		copy_cell(g.id, sizeof(g.id), db_cell(&rows, 0, 1));
+		copy_cell(g.event_id, sizeof(g.event_id), db_cell(&rows, 0, 2));
+		g.age_s = db_cell_ll(&rows, 0, 3);
+	}
+	db_rows_free(&rows);
+	*out = g;
+	return 0;
+}
+
+int ledger_overdue(struct db *db, long long *seconds, char id[33])
+{
+	struct db_rows rows;
+
+	if (db_query(db,
+	             "SELECT b.id, TIMESTAMPDIFF(SECOND, "
+	             "COALESCE(b.nextAttemptAt, (SELECT MAX(h.at) FROM "
+	             "booking_history h WHERE h.bookingId = b.id), "
+	             "b.createdAt), UTC_TIMESTAMP()) AS waited "
+	             "FROM bookings b WHERE " WORK_OF(
+	                     "b.") " AND (b.nextAttemptAt IS NULL OR "
+	                           "b.nextAttemptAt <= "
+	                           "UTC_TIMESTAMP()) ORDER BY waited DESC, "
+	                           "b.id LIMIT 1",
+	             NULL, 0, &rows) != DB_OK) {
+		db_rows_free(&rows);
+		return -1;
+	}
+	*seconds = 0;
+	id[0] = '\0';
+	if (rows.nrows == 1) {
+		*seconds = db_cell_ll(&rows, 0, 1);
+		if (*seconds < 0)
+			*seconds = 0;
+		copy_cell(id, 33, db_cell(&rows, 0, 0));
+	}
+	db_rows_free(&rows);
 	return 0;
 }

@@ -351,4 +351,33 @@ int ledger_has_meet(struct db *db, const char *id)
  * -1. */
 int ledger_work_left(struct db *db, int *n) __attribute__((warn_unused_result));
 
+/* ---- what the doctor asks ---- */
+
+/* Recent classes without their Meet link (ledger_meet_missing()). */
+struct ledger_meet_gap {
+	long long count; /* scheduled, with an event, no Meet link */
+	char id[33];     /* the newest of them; "" when count is 0 */
+	char event_id[65];
+	long long age_s; /* since it was made */
+};
+
+/*
+ * The bookings made in the last window_s seconds that are scheduled, have
+ * their Google event, and still no Meet link, older than grace_s (a
+ * conference Google is still preparing is not a gap). Reads only. 0 with
+ * *out filled, or -1 when the database failed.
+ */
+int ledger_meet_missing(struct db *db, long window_s, long grace_s,
+                        struct ledger_meet_gap *out)
+        __attribute__((warn_unused_result));
+
+/*
+ * The longest that work due for reconcile has waited (since it fell due:
+ * its nextAttemptAt, or, without one, since the booking entered its
+ * status) into *seconds (0 when nothing is due), and that booking's id
+ * into id ("" when none). Reads only. 0, or -1 when the database failed.
+ */
+int ledger_overdue(struct db *db, long long *seconds, char id[33])
+        __attribute__((warn_unused_result));
+
 #endif

@@ -218,3 +218,65 @@ out:
 	free(enc);
 	return r;
 }
+
+enum mp_result mp_user_me(struct proc *proc, struct mp_user *out, char *err,
+                          size_t errlen)
+{
+	char header[600], herr[LIMIT_ERROR_MESSAGE], perr[64];
+	const char *headers[2] = {header, NULL};
+	struct http_response res = {0};
+	struct json_object *body = NULL, *id;
+	struct http_request req;
+	enum mp_result r = MP_UNAVAILABLE;
+	enum http_result hr;
+	const char *s;
+	struct buf url;
+
+	memset(out, 0, sizeof(*out));
+	buf_init(&url, 4096);
+	if (buf_printf(&url, "%s/users/me", proc->cfg.mp_api_base)) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	snprintf(header, sizeof(header), "Authorization: Bearer %s",
+	         proc->cfg.mp_access_token ? proc->cfg.mp_access_token : "");
+	memset(&req, 0, sizeof(req));
+	req.method = HTTP_GET;
+	req.url = buf_str(&url);
+	req.headers = headers;
+	req.max_attempts = 1;
+	hr = http_perform(proc->http, &req, &res, herr, sizeof(herr));
+	memset(header, 0, sizeof(header));
+	if (hr != HTTP_OK) {
+		snprintf(err, errlen, "MercadoPago: %s", herr);
+		goto out;
+	}
+	out->status = res.status;
+	if (res.status == 401 || res.status == 403) {
+		snprintf(err, errlen,
+		         "MercadoPago refused MP_ACCESS_TOKEN (HTTP %ld)",
+		         res.status);
+		r = MP_REFUSED;
+		goto out;
+	}
+	body = jsonio_parse(res.body, res.body_len, 16, perr, sizeof(perr));
+	if (res.status != 200 || body == NULL ||
+	    !json_object_is_type(body, json_type_object)) {
+		snprintf(err, errlen, "MercadoPago answered HTTP %ld%s",
+		         res.status,
+		         res.status == 200 ? " without a JSON object" : "");
+		goto out;
+	}
+	id = jsonio_member(body, "id", json_type_int);
+	out->id = id ? (long long)json_object_get_int64(id) : 0;
+	s = jsonio_string(body, "nickname");
+	snprintf(out->nickname, sizeof(out->nickname), "%s", s ? s : "");
+	s = jsonio_string(body, "site_id");
+	snprintf(out->site_id, sizeof(out->site_id), "%s", s ? s : "");
+	r = MP_OK;
+out:
+	json_object_put(body);
+	http_response_free(&res);
+	buf_free(&url);
+	return r;
+}

@@ -71,4 +71,21 @@ enum mp_result mp_payment_get(struct proc *proc, const char *request_id,
                               char *err, size_t errlen)
         __attribute__((warn_unused_result));
 
+/* Who MP_ACCESS_TOKEN belongs to (mp_user_me()). */
+struct mp_user {
+	long long id; /* 0 when not given */
+	char nickname[128];
+	char site_id[8]; /* MLA, MLB, ...; "" when not given */
+	long status;     /* the HTTP status; 0 when no answer came */
+};
+
+/*
+ * GET $MP_API_BASE/users/me with MP_ACCESS_TOKEN, one try (protocols.md
+ * §12.1): whether MercadoPago accepts the token. MP_OK with *out filled;
+ * MP_REFUSED on 401/403; MP_UNAVAILABLE otherwise, err saying why (never
+ * the token). out->status is set whenever an answer came.
+ */
+enum mp_result mp_user_me(struct proc *proc, struct mp_user *out, char *err,
+                          size_t errlen) __attribute__((warn_unused_result));
+
 #endif

@@ -933,6 +933,13 @@ def default_google_config():
         "code_ttl_s": 600,
         "conference_pending_gets": 0,
         "conference_failure": False,
+        # The OAuth client's Cloud project, and whether the Calendar API is
+        # off in it: true (every Calendar call), "oauth" (calls with a
+        # token) or "key" (calls with an API key).
+        "project_number": "612345678901",
+        "calendar_api_disabled": False,
+        # Seconds added to the Date header of Google's answers.
+        "clock_skew_s": 0,
         "accounts": [{"email": "admin@school.test",
                       "sub": "100000000000000000001",
                       "email_verified": True,
@@ -1657,6 +1664,38 @@ def calendar_auth(req, desc, write, token, key):
                  location="Authorization")
 
 
+def check_api_enabled(auth):
+    """Google's 403 accessNotConfigured when the Calendar API is off in the
+    caller's project (protocols.md §11.2: a real capture's shape)."""
+    off = STATE.google.get("calendar_api_disabled")
+    if not off or (off == "oauth" and auth["kind"] != "token") or \
+            (off == "key" and auth["kind"] != "key"):
+        return
+    project = str(STATE.google.get("project_number") or "")
+    url = ("https://console.developers.google.com/apis/api/"
+           "calendar-json.googleapis.com/overview?project=" + project)
+    message = ("Google Calendar API has not been used in project %s before "
+               "or it is disabled. Enable it by visiting %s then retry. If "
+               "you enabled this API recently, wait a few minutes for the "
+               "action to propagate to our systems and retry."
+               % (project, url))
+    body = {"error": {
+        "code": 403, "message": message,
+        "errors": [{"message": message, "domain": "usageLimits",
+                    "reason": "accessNotConfigured",
+                    "extendedHelp": "https://console.developers.google.com"}],
+        "status": "PERMISSION_DENIED",
+        "details": [
+            {"@type": "type.googleapis.com/google.rpc.Help",
+             "links": [{"description": "Google developers console API "
+                        "activation", "url": url}]},
+            {"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+             "reason": "SERVICE_DISABLED", "domain": "googleapis.com",
+             "metadata": {"consumer": "projects/" + project,
+                          "service": "calendar-json.googleapis.com"}}]}}
+    raise HttpError(json_response(403, body, GOOGLE_JSON))
+
+
 def get_calendar(cal_id, auth):
     """The calendar, or Google's 404 (unknown, or private with a key)."""
     if cal_id == "primary":
@@ -1684,6 +1723,8 @@ def handle_calendar(req):
     check_rate(cred)
     write = desc["httpMethod"] != "GET" and mid != "freebusy.query"
     auth = calendar_auth(req, desc, write, token, key)
+    with STATE.lock:
+        check_api_enabled(auth)
     q = DISCOVERY.check_params(desc, req.query)
     tree = None
     if q.get("fields"):
@@ -2412,6 +2453,17 @@ def mp_now():
         moment.microsecond // 1000)
 
 
+# Who the access token belongs to (GET /users/me, protocols.md §12.1): the
+# collector of the checkout preferences.
+MP_USER = {
+    "id": 123456789, "nickname": "ESCUELAINGLES", "first_name": "Escuela",
+    "last_name": "de Inglés", "email": "cobros@school.test",
+    "country_id": "AR", "site_id": "MLA", "user_type": "normal",
+    "registration_date": "2024-03-01T10:00:00.000-04:00", "tags": ["normal"],
+    "permalink": "http://perfil.mercadolibre.com.ar/ESCUELAINGLES",
+    "status": {"site_status": "active"}}
+
+
 def mp_error(status, error, message, cause=None):
     return HttpError(json_response(status, {
         "message": message, "error": error, "status": status,
@@ -2609,6 +2661,8 @@ def handle_mp(req):
         if re.match(r"^/mp/checkout/preferences/?$", req.path) and \
                 req.method == "POST":
             return mp_create_preference(req)
+        if re.match(r"^/mp/users/me/?$", req.path) and req.method == "GET":
+            return json_response(200, copy.deepcopy(MP_USER))
         m = re.match(r"^/mp/v1/payments/([^/]+)/?$", req.path)
         if m and req.method == "GET":
             pid = m.group(1)
@@ -2780,6 +2834,13 @@ def merge_google(spec):
                 else:
                     acc.update({a: b for a, b in spec_acc.items()})
                     acc["sub"] = str(acc["sub"])
+        elif k == "calendar_api_disabled" and v not in (True, False,
+                                                         "oauth", "key"):
+            raise ctl_error(400, "calendar_api_disabled must be true, "
+                            "false, \"oauth\" or \"key\"")
+        elif k == "clock_skew_s" and (isinstance(v, bool) or
+                                      not isinstance(v, (int, float))):
+            raise ctl_error(400, "clock_skew_s must be a number")
         elif k in g:
             g[k] = v
         else:
@@ -3180,6 +3241,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def version_string(self):
         return self.server_version
+
+    def date_time_string(self, timestamp=None):
+        """The Date header; Google's answers carry clock_skew_s."""
+        if timestamp is None:
+            timestamp = time.time()
+            path = urllib.parse.urlsplit(getattr(self, "path", "") or "").path
+            if not (path.startswith("/_sim") or path == "/mp"
+                    or path.startswith("/mp/")):
+                with STATE.lock:
+                    timestamp += float(STATE.google.get("clock_skew_s") or 0)
+        return super().date_time_string(timestamp)
 
     def read_body(self):
         te = (self.headers.get("Transfer-Encoding") or "").lower()
