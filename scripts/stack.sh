@@ -338,6 +338,20 @@ program_env() {
 		done
 }
 
+# The doctor's checks (cgi-bin/doctor), once, indented: what is not ready
+# yet and what to do. Its exit status (1 warnings, 2 a failure) does not stop
+# the stack: a first run has no Google connection, and says so.
+run_doctor() {
+	local env_lines=() line
+	[ -x "$BIN_DIR/doctor" ] || return 0
+	while IFS= read -r line; do env_lines+=("$line"); done < <(program_env)
+	say ""
+	say "The doctor (cgi-bin/doctor; README.md, \"The doctor\"):"
+	env -i PATH=/usr/bin:/bin "${env_lines[@]}" \
+		ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
+		"$BIN_DIR/doctor" --sql "$ROOT/sql" 2>>"$LOG/doctor.log" | sed 's/^/  /' || true
+}
+
 # ---- the programs ----
 
 start_programs() {
@@ -481,6 +495,7 @@ start() {
 	fi
 	say "Internal endpoints take the token in $RUN/stack.env (INTERNAL_API_TOKEN)."
 	say "Logs: $LOG/    Stop: make stop"
+	run_doctor
 }
 
 stop() {

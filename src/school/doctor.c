@@ -149,6 +149,11 @@ int doctor_sql_dir(char *out, size_t len)
 	if (slash == NULL)
 		return -1;
 	*slash = '\0';
+	/* Installed: PREFIX/bin/doctor and PREFIX/share/sql; built: cgi-bin/
+	 * next to sql/. */
+	if ((size_t)snprintf(out, len, "%s/../share/sql", exe) < len &&
+	    access(out, R_OK | X_OK) == 0)
+		return 0;
 	if ((size_t)snprintf(out, len, "%s/../sql", exe) >= len)
 		return -1;
 	return 0;

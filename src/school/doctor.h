@@ -94,9 +94,10 @@ int doctor_json(const struct doctor_report *r, struct buf *out)
         __attribute__((warn_unused_result));
 
 /*
- * The default migrations folder: "../sql" from the folder of the running
- * program (/proc/self/exe), where `make` and an installation under PREFIX
- * both put it. 0 with the path in out, or -1.
+ * The default migrations folder, from the folder of the running program
+ * (/proc/self/exe): "../share/sql" when there is one (make install's
+ * PREFIX/bin and PREFIX/share/sql), else "../sql" (make's cgi-bin/ next to
+ * sql/). 0 with the path in out, or -1.
  */
 int doctor_sql_dir(char *out, size_t len) __attribute__((warn_unused_result));
 

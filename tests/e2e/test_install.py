@@ -57,7 +57,7 @@ class Install(unittest.TestCase):
         return os.path.join(self.dest, *[p.lstrip("/") for p in parts])
 
     def test_install_gives_the_expected_tree(self):
-        for p in FASTCGI + ["reconcile", "migrate"]:
+        for p in FASTCGI + ["reconcile", "migrate", "doctor"]:
             exe = self.path(PREFIX, "bin", p)
             self.assertTrue(os.access(exe, os.X_OK), exe)
         sql = sorted(os.listdir(self.path(PREFIX, "share/sql")))
@@ -94,6 +94,15 @@ class Install(unittest.TestCase):
             self.assertIn("unix:/run/booking/calendar_get.sock", f.read())
         with open(self.path("/etc/sysusers.d/booking.conf")) as f:
             self.assertRegex(f.read(), r"(?m)^u booking ")
+
+    def test_the_installed_doctor_finds_the_installed_sql(self):
+        # It runs with the stack's environment: the installed sql/ is the
+        # one the stack's database was migrated with.
+        p = subprocess.run([self.path(PREFIX, "bin/doctor"), "--json"],
+                           env=stack().program_env(), capture_output=True, text=True,
+                           timeout=120)
+        checks = {c["name"]: c for c in __import__("json").loads(p.stdout)["checks"]}
+        self.assertEqual(checks["migrations"]["status"], "ok", checks["migrations"])
 
     def test_the_environment_file_is_never_overwritten(self):
         env = self.path("/etc/booking/booking.env")
