@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/buf.h"
 #include "core/crypto.h"
@@ -155,11 +156,22 @@ enum mp_sig mp_signature_verify(const char *secret, const char *header,
 	return MP_SIG_OK;
 }
 
-enum mp_result mp_payment_get(struct proc *proc, const char *request_id,
-                              const char *id, struct json_object **out,
-                              char *err, size_t errlen)
+/* Whether a Content-Type names JSON: application/json or a +json type,
+ * parameters aside, in any case. */
+static int is_json_type(const char *ctype)
 {
-	char header[600], herr[LIMIT_ERROR_MESSAGE], perr[64];
+	size_t n = strcspn(ctype, "; \t");
+
+	return (n == 16 && strncasecmp(ctype, "application/json", 16) == 0) ||
+	       (n > 5 && strncasecmp(ctype + n - 5, "+json", 5) == 0);
+}
+
+enum mp_result mp_payment_get(struct proc *proc, const char *request_id,
+                              const char *id, int max_attempts,
+                              struct json_object **out, char *err,
+                              size_t errlen)
+{
+	char header[600], herr[LIMIT_ERROR_MESSAGE], perr[128];
 	const char *headers[2] = {header, NULL};
 	struct http_response res = {0};
 	struct http_request req;
@@ -180,6 +192,7 @@ enum mp_result mp_payment_get(struct proc *proc, const char *request_id,
 	req.method = HTTP_GET;
 	req.url = buf_str(&url);
 	req.headers = headers;
+	req.max_attempts = max_attempts;
 	hr = http_perform(proc->http, &req, &res, herr, sizeof(herr));
 	memset(header, 0, sizeof(header));
 	if (hr != HTTP_OK) {
@@ -203,11 +216,22 @@ enum mp_result mp_payment_get(struct proc *proc, const char *request_id,
 		         res.status);
 		goto out;
 	}
-	*out = jsonio_parse(res.body, res.body_len, 32, perr, sizeof(perr));
+	if (!is_json_type(res.content_type)) {
+		/* A page on the way (a proxy's, a maintenance one): not
+		 * MercadoPago's answer. */
+		snprintf(err, errlen, "MercadoPago's answer is not JSON");
+		goto out;
+	}
+	*out = jsonio_parse(res.body, res.body_len, LIMIT_MP_JSON_DEPTH, perr,
+	                    sizeof(perr));
 	if (*out == NULL || !json_object_is_type(*out, json_type_object)) {
+		if (*out != NULL)
+			snprintf(perr, sizeof(perr), "it is not a JSON object");
 		json_object_put(*out);
 		*out = NULL;
-		snprintf(err, errlen, "MercadoPago's answer is not JSON");
+		snprintf(err, errlen,
+		         "MercadoPago's answer could not be read (%s)", perr);
+		r = MP_UNREADABLE;
 		goto out;
 	}
 	r = MP_OK;

@@ -1010,6 +1010,7 @@ class State:
             self.sync_epoch = 0
             self.page_tokens = {}
             self.payments = {}
+            self.payment_raw = {}   # id -> the exact bytes served instead
             self.next_payment_id = 1300000001
             self.preferences = []   # checkout preferences, oldest first
             self.faults = []
@@ -2511,6 +2512,13 @@ def mp_put_payment(spec):
         raise ctl_error(400, "payment must be a JSON object")
     spec = dict(spec)
     pid = spec.pop("id", None)
+    raw = spec.pop("raw_b64", False)
+    if raw not in (False, None) and not isinstance(raw, str):
+        raise ctl_error(400, "raw_b64 must be a base64 string or null")
+    try:
+        raw = base64.b64decode(raw, validate=True) if raw else raw
+    except ValueError:
+        raise ctl_error(400, "raw_b64 is not valid base64")
     if pid is None:
         pid = STATE.next_payment_id
         STATE.next_payment_id += 1
@@ -2518,6 +2526,10 @@ def mp_put_payment(spec):
         pid = int(pid)
     except (TypeError, ValueError):
         raise ctl_error(400, "payment id must be a number")
+    if raw is None or (raw is False and spec.get("replace")):
+        STATE.payment_raw.pop(pid, None)
+    elif raw is not False:
+        STATE.payment_raw[pid] = raw
     old = STATE.payments.get(pid)
     if old is None or spec.pop("replace", False):
         status = spec.get("status", "approved")
@@ -2667,6 +2679,12 @@ def handle_mp(req):
         if m and req.method == "GET":
             pid = m.group(1)
             pay = STATE.payments.get(int(pid)) if pid.isdigit() else None
+            raw = STATE.payment_raw.get(int(pid)) if pay is not None \
+                else None
+            if raw is not None:
+                # A payment as a JSON parser may refuse it (invalid UTF-8,
+                # nested too deep): exactly the bytes planted.
+                return Response(200, raw, PLAIN_JSON)
             if pay is None:
                 stamp = dt.datetime.now(UTC).strftime("%d-%m-%YT%H:%M:%SUTC")
                 raise mp_error(404, "not_found", "Payment not found", [{
@@ -3101,6 +3119,7 @@ def handle_control(req):
                     return ctl_ok(STATE.payments[pid])
                 if m == "DELETE":
                     del STATE.payments[pid]
+                    STATE.payment_raw.pop(pid, None)
                     return ctl_ok()
             if rest == ["preferences"] and m == "GET":
                 return ctl_ok(STATE.preferences)

@@ -1361,6 +1361,30 @@ class MercadoPagoTests(Base):
         self.assertEqual(call("GET", "/mp/v1/payments/%d" % pid,
                               headers=bearer("other")).status, 200)
 
+    def test_payment_served_raw(self):
+        pid = ctl("POST", "mp/payments", {"status": "approved"})["id"]
+        raw = b'{"id": %d, "metadata": {"student_name": "\xff\xfe"}}' % pid
+        ctl("POST", "mp/payments", {"id": pid, "raw_b64":
+                                    base64.b64encode(raw).decode()})
+        r = call("GET", "/mp/v1/payments/%d" % pid, headers=bearer(MP_TOKEN))
+        self.assertEqual((r.status, r.body), (200, raw))
+        self.assertEqual(r.headers["content-type"],
+                         "application/json; charset=utf-8")
+        # Still known to the control API; null serves the JSON again.
+        self.assertEqual(ctl("GET", "mp/payments/%d" % pid)["status"],
+                         "approved")
+        ctl("POST", "mp/payments", {"id": pid, "raw_b64": None})
+        r = call("GET", "/mp/v1/payments/%d" % pid, headers=bearer(MP_TOKEN))
+        self.assertEqual((r.status, r.json["id"]), (200, pid))
+        # The token is still required, and bad base64 is refused.
+        ctl("POST", "mp/payments", {"id": pid, "raw_b64": "e30="})
+        self.assertEqual(call("GET", "/mp/v1/payments/%d" % pid).status, 401)
+        r = call("POST", "/_sim/mp/payments", {"id": pid, "raw_b64": "%%"})
+        self.assertEqual(r.status, 400)
+        ctl("POST", "mp/payments", {"id": pid, "replace": True})
+        r = call("GET", "/mp/v1/payments/%d" % pid, headers=bearer(MP_TOKEN))
+        self.assertEqual(r.json["id"], pid)
+
     def test_notify_to_local_receiver(self):
         got = []
 
