@@ -149,18 +149,43 @@ static void record_failure(struct proc *proc, const char *request_id,
 		         db_error(proc->db));
 }
 
-/* The token endpoint's form for refresh (RFC 6749 §6). 0, or -1. */
-static int refresh_form(struct proc *proc, const char *refresh,
-                        struct buf *form)
+/*
+ * Asks Google's token endpoint for a new access token with the refresh
+ * token (RFC 6749 §6), at most tries times (0: the client's setting). As
+ * http_perform(); the form, which holds the client secret and the refresh
+ * token, is wiped before returning.
+ */
+static enum http_result ask_token(struct proc *proc, const char *refresh,
+                                  int tries, struct http_response *res,
+                                  char *err, size_t errlen)
 {
-	return http_form_add(form, "client_id", proc->cfg.auth_google_id) ||
-	                       http_form_add(form, "client_secret",
-	                                     proc->cfg.auth_google_secret) ||
-	                       http_form_add(form, "grant_type",
-	                                     "refresh_token") ||
-	                       http_form_add(form, "refresh_token", refresh)
-	               ? -1
-	               : 0;
+	struct http_request req;
+	enum http_result hr = HTTP_ERR_NOMEM;
+	struct buf form;
+
+	buf_init(&form, 16384);
+	if (http_form_add(&form, "client_id", proc->cfg.auth_google_id) ||
+	    http_form_add(&form, "client_secret",
+	                  proc->cfg.auth_google_secret) ||
+	    http_form_add(&form, "grant_type", "refresh_token") ||
+	    http_form_add(&form, "refresh_token", refresh)) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	memset(&req, 0, sizeof(req));
+	req.method = HTTP_POST;
+	req.url = proc->cfg.google_oauth_token_url;
+	req.body = buf_str(&form);
+	req.body_len = form.len;
+	req.content_type = "application/x-www-form-urlencoded";
+	req.idempotent = 1; /* renewing twice does no harm */
+	req.max_attempts = tries;
+	hr = http_perform(proc->http, &req, res, err, errlen);
+out:
+	if (form.data != NULL)
+		OPENSSL_cleanse(form.data, form.len);
+	buf_free(&form);
+	return hr;
 }
 
 /*
@@ -172,17 +197,14 @@ static enum gtoken_result renew(struct proc *proc, const char *request_id,
 {
 	enum gtoken_result result = GTOKEN_UPSTREAM;
 	struct http_response res = {0};
-	struct http_request req;
 	struct json_object *body = NULL, *v;
 	unsigned char *box = NULL;
 	size_t boxlen = 0;
 	char *refresh = NULL, err[LIMIT_ERROR_MESSAGE], msg[256];
 	const char *access, *code;
-	struct buf form;
 	long expires_in;
 	enum http_result hr;
 
-	buf_init(&form, 16384);
 	refresh = open_box(proc, r->refresh, r->refresh_len, AAD_REFRESH);
 	if (refresh == NULL) {
 		/* Sealed under another key, or damaged: only a new sign-in
@@ -194,18 +216,7 @@ static enum gtoken_result renew(struct proc *proc, const char *request_id,
 		result = GTOKEN_NOT_CONNECTED;
 		goto out;
 	}
-	if (refresh_form(proc, refresh, &form) != 0) {
-		record_failure(proc, request_id, r->id, 0, "out of memory");
-		goto out;
-	}
-	memset(&req, 0, sizeof(req));
-	req.method = HTTP_POST;
-	req.url = proc->cfg.google_oauth_token_url;
-	req.body = buf_str(&form);
-	req.body_len = form.len;
-	req.content_type = "application/x-www-form-urlencoded";
-	req.idempotent = 1; /* renewing twice does no harm */
-	hr = http_perform(proc->http, &req, &res, err, sizeof(err));
+	hr = ask_token(proc, refresh, 0, &res, err, sizeof(err));
 	if (hr != HTTP_OK) {
 		snprintf(msg, sizeof(msg), "token endpoint: %s",
 		         http_result_str(hr));
@@ -289,9 +300,6 @@ out:
 	free(box);
 	if (refresh != NULL)
 		crypto_free_secret(refresh, strlen(refresh));
-	if (form.data != NULL) /* it held the secret and the refresh token */
-		OPENSSL_cleanse(form.data, form.len);
-	buf_free(&form);
 	return result;
 }
 
@@ -507,18 +515,15 @@ enum gtoken_result gtoken_probe(struct proc *proc, struct gtoken *tok,
 {
 	enum gtoken_result result = GTOKEN_UPSTREAM;
 	struct http_response res = {0};
-	struct http_request req;
 	struct json_object *body = NULL;
 	char *refresh = NULL, err[LIMIT_ERROR_MESSAGE];
 	const char *access, *code, *desc;
-	struct buf form;
 	enum http_result hr;
 	struct row r;
 	int found;
 
 	memset(p, 0, sizeof(*p));
 	p->date = -1;
-	buf_init(&form, 16384);
 	found = read_row(proc, &r);
 	if (found < 0) {
 		snprintf(p->message, sizeof(p->message),
@@ -541,18 +546,7 @@ enum gtoken_result gtoken_probe(struct proc *proc, struct gtoken *tok,
 		result = GTOKEN_NOT_CONNECTED;
 		goto out;
 	}
-	if (refresh_form(proc, refresh, &form) != 0) {
-		snprintf(p->message, sizeof(p->message), "out of memory");
-		goto out;
-	}
-	memset(&req, 0, sizeof(req));
-	req.method = HTTP_POST;
-	req.url = proc->cfg.google_oauth_token_url;
-	req.body = buf_str(&form);
-	req.body_len = form.len;
-	req.content_type = "application/x-www-form-urlencoded";
-	req.max_attempts = 1;
-	hr = http_perform(proc->http, &req, &res, err, sizeof(err));
+	hr = ask_token(proc, refresh, 1, &res, err, sizeof(err));
 	if (hr != HTTP_OK) {
 		snprintf(p->message, sizeof(p->message),
 		         "Google's token endpoint did not answer: %s", err);
@@ -593,8 +587,5 @@ out:
 	http_response_free(&res);
 	if (refresh != NULL)
 		crypto_free_secret(refresh, strlen(refresh));
-	if (form.data != NULL) /* it held the secret and the refresh token */
-		OPENSSL_cleanse(form.data, form.len);
-	buf_free(&form);
 	return result;
 }
