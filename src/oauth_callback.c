@@ -11,10 +11,13 @@ static const char *const callback_keys[] = {
         "error_uri",     "authuser", "prompt", "hd",    "iss",
         "session_state", NULL};
 
+/* The browser's two pages answer every refusal as a page (APP_HTML);
+ * the status is JSON for the PHP site. */
 static const struct app_route routes[] = {
-        {"GET", "/oauth/google/start", NULL, 0, oauth_start},
-        {"GET", "/oauth/google/callback", callback_keys, 0, oauth_callback},
-        {"GET", "/oauth/google/status", NULL, 1, oauth_status},
+        {"GET", "/oauth/google/start", NULL, APP_HTML, oauth_start},
+        {"GET", "/oauth/google/callback", callback_keys, APP_HTML,
+         oauth_callback},
+        {"GET", "/oauth/google/status", NULL, APP_INTERNAL, oauth_status},
 };
 
 static const struct app_hooks school = {school_open, school_close};

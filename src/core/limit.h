@@ -17,6 +17,8 @@
 #define LIMIT_DB_IO_S           10  /* one MySQL read or write */
 #define LIMIT_ERROR_MESSAGE     256 /* an error message buffer */
 #define LIMIT_DB_DEADLOCK_TRIES 4   /* a statement of its own that deadlocked */
+#define LIMIT_OAUTH_STATES      1000 /* sign-in states in flight (oauth_states) */
+#define LIMIT_OAUTH_RETRY_S     60   /* Retry-After when they are all taken */
 
 /* MercadoPago's notifications (web/payguard, school/payment). */
 #define LIMIT_PAYMENT_ID_DIGITS 20 /* a payment id: 1 to 20 digits */

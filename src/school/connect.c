@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "core/crypto.h"
+#include "core/limit.h"
 #include "core/log.h"
 #include "io/db.h"
 
@@ -16,6 +17,46 @@ static void sha256_hex(const char *s, char out[65])
 
 	crypto_sha256(s, strlen(s), sum);
 	crypto_hex(sum, sizeof(sum), out);
+}
+
+/*
+ * One try at storing a state (p: its hash, the cookie's hash, the sealed
+ * verifier, the lifetime), in a transaction: expired states go (old rows
+ * go as new ones come, no cron needed), then the new one is added unless
+ * LIMIT_OAUTH_STATES remain (*full set, nothing added). The count locks
+ * what it reads, so a concurrent start waits for this one to commit and
+ * then counts its row: the cap holds under a burst. DB_RETRY: try again.
+ */
+static enum db_result store_state(struct db *db, const struct db_param *p,
+                                  int *full)
+{
+	struct db_param cap = db_int(LIMIT_OAUTH_STATES);
+	long long n = 0;
+	enum db_result r = db_begin(db);
+
+	*full = 0;
+	if (r != DB_OK)
+		return r;
+	r = db_exec(db,
+	            "DELETE FROM oauth_states WHERE expiresAt < "
+	            "UTC_TIMESTAMP() ORDER BY expiresAt LIMIT ?",
+	            &cap, 1, NULL);
+	if (r == DB_OK)
+		r = db_query_int(db,
+		                 "SELECT COUNT(*) FROM oauth_states FOR UPDATE",
+		                 NULL, 0, &n);
+	if (r == DB_OK && n >= LIMIT_OAUTH_STATES)
+		*full = 1;
+	else if (r == DB_OK)
+		r = db_exec(db,
+		            "INSERT INTO oauth_states (stateHash, browserHash, "
+		            "codeVerifier, expiresAt) VALUES (?, ?, ?, "
+		            "UTC_TIMESTAMP() + INTERVAL ? SECOND)",
+		            p, 4, NULL);
+	if (r == DB_OK)
+		return db_commit(db);
+	db_rollback(db);
+	return r;
 }
 
 enum connect_state connect_state_new(struct proc *proc, const char *request_id,
@@ -36,21 +77,30 @@ enum connect_state connect_state_new(struct proc *proc, const char *request_id,
 		struct db_param p[4] = {
 		        db_text(state_hash), db_text(cookie_hash),
 		        db_blob(box, boxlen), db_int(CONNECT_STATE_TTL_S)};
+		enum db_result r = DB_RETRY;
+		int attempt, full = 0;
 
-		/* Old rows go as new ones come: no cron needed. */
-		if (db_exec(proc->db,
-		            "DELETE FROM oauth_states WHERE expiresAt < "
-		            "UTC_TIMESTAMP() - INTERVAL 1 DAY",
-		            NULL, 0, NULL) != DB_OK ||
-		    db_exec(proc->db,
-		            "INSERT INTO oauth_states (stateHash, browserHash, "
-		            "codeVerifier, expiresAt) VALUES (?, ?, ?, "
-		            "UTC_TIMESTAMP() + INTERVAL ? SECOND)",
-		            p, 4, NULL) != DB_OK)
+		for (attempt = 0;
+		     r == DB_RETRY && attempt < LIMIT_DB_DEADLOCK_TRIES;
+		     attempt++)
+			r = store_state(proc->db, p, &full);
+		if (r == DB_OK && !full) {
+			result = CONNECT_STATE_OK;
+		} else if (r == DB_OK) {
+			log_warn(request_id,
+			         "%d OAuth sign-ins are in flight: a new one "
+			         "is refused until some expire",
+			         LIMIT_OAUTH_STATES);
+			result = CONNECT_STATE_BUSY;
+		} else if (r == DB_RETRY) {
+			/* Starts kept deadlocking one another: a crowd. */
 			log_warn(request_id, "storing the OAuth state: %s",
 			         db_error(proc->db));
-		else
-			result = CONNECT_STATE_OK;
+			result = CONNECT_STATE_BUSY;
+		} else {
+			log_warn(request_id, "storing the OAuth state: %s",
+			         db_error(proc->db));
+		}
 	}
 	free(box);
 	return result;

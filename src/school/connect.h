@@ -5,6 +5,9 @@
  * PKCE verifier sealed under TOKEN_ENCRYPTION_KEY, for
  * CONNECT_STATE_TTL_S), and which account may connect (a verified email
  * equal to ADMIN_EMAIL, case folded).
+ *
+ * Anyone may start a sign-in, so the table is bounded: at most
+ * LIMIT_OAUTH_STATES rows, expired ones deleted as new ones come.
  */
 #ifndef CONNECT_H
 #define CONNECT_H
@@ -24,13 +27,18 @@ enum connect_state {
 	CONNECT_STATE_OTHER_BROWSER, /* the cookie does not match */
 	CONNECT_STATE_UNREADABLE,    /* the verifier cannot be opened */
 	CONNECT_STATE_NOMEM,
-	CONNECT_STATE_DB_DOWN
+	CONNECT_STATE_DB_DOWN,
+	CONNECT_STATE_BUSY /* LIMIT_OAUTH_STATES sign-ins in flight */
 };
 
 /*
  * Stores a new state for the browser holding cookie, with the PKCE
- * verifier (sealed); removes states long expired. CONNECT_STATE_OK,
- * CONNECT_STATE_NOMEM or CONNECT_STATE_DB_DOWN (logged).
+ * verifier (sealed), after deleting expired states (at most
+ * LIMIT_OAUTH_STATES of them). When LIMIT_OAUTH_STATES states remain,
+ * nothing is stored: CONNECT_STATE_BUSY. Concurrent calls take turns (a
+ * locking count in one transaction), so the table never holds more.
+ * CONNECT_STATE_OK, CONNECT_STATE_BUSY, CONNECT_STATE_NOMEM or
+ * CONNECT_STATE_DB_DOWN (logged).
  */
 enum connect_state connect_state_new(struct proc *proc, const char *request_id,
                                      const char *state, const char *cookie,

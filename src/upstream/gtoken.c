@@ -393,35 +393,45 @@ void gtoken_refused(struct proc *proc, const struct gtoken *tok)
 		         db_error(proc->db));
 }
 
-int gtoken_connect(struct proc *proc, const char *request_id, const char *email,
-                   const char *sub, const char *refresh_token,
-                   const char *access_token, long expires_in,
-                   const char *scopes)
+/*
+ * One try at storing the connection, in a transaction. The Google account
+ * (its sub) is who signed in: when another row already holds that sub (the
+ * address was renamed, or ADMIN_EMAIL changed), that row becomes the
+ * admin's, and a row that holds the admin's address for another account
+ * (or none) goes, so neither unique key (email, googleSub) stands in the
+ * way. Then the admin's row, new or not, gets the connection. p: the
+ * email, the sub, the sealed tokens, the lifetime, the scopes. *rebound is
+ * set when a row changed address. DB_RETRY or DB_DUPLICATE (a concurrent
+ * connection): try again.
+ */
+static enum db_result bind_admin(struct db *db, const struct db_param *p,
+                                 int *rebound)
 {
-	unsigned char *rbox = NULL, *abox = NULL;
-	size_t rlen = 0, alen = 0, i;
-	char lower[255];
-	int rc = -1;
+	struct db_rows rows;
+	enum db_result r = db_begin(db);
 
-	for (i = 0; email[i] && i + 1 < sizeof(lower); i++)
-		lower[i] = (email[i] >= 'A' && email[i] <= 'Z')
-		                   ? (char)(email[i] - 'A' + 'a')
-		                   : email[i];
-	lower[i] = '\0';
-	if (expires_in < 1 || expires_in > 86400)
-		expires_in = 3600;
-	if (seal(proc, refresh_token, AAD_REFRESH, &rbox, &rlen) != 0 ||
-	    seal(proc, access_token, AAD_ACCESS, &abox, &alen) != 0) {
-		log_warn(request_id, "cannot seal the Google tokens");
-		goto out;
+	*rebound = 0;
+	if (r != DB_OK)
+		return r;
+	r = db_query(db,
+	             "SELECT id, email = ? FROM users WHERE googleSub = ? "
+	             "FOR UPDATE",
+	             p, 2, &rows);
+	if (r == DB_OK && rows.nrows == 1 && db_cell_ll(&rows, 0, 1) != 1) {
+		/* The address and the id of the row with the sub. */
+		struct db_param q[2] = {p[0], db_int(db_cell_ll(&rows, 0, 0))};
+
+		*rebound = 1;
+		r = db_exec(db, "DELETE FROM users WHERE email = ? AND id <> ?",
+		            q, 2, NULL);
+		if (r == DB_OK)
+			r = db_exec(db,
+			            "UPDATE users SET email = ? WHERE id = ?",
+			            q, 2, NULL);
 	}
-	{
-		struct db_param p[6] = {
-		        db_text(lower),      db_text(sub),
-		        db_blob(rbox, rlen), db_blob(abox, alen),
-		        db_int(expires_in),  db_text(scopes)};
-
-		if (db_exec(proc->db,
+	db_rows_free(&rows);
+	if (r == DB_OK)
+		r = db_exec(db,
 		            "INSERT INTO users (email, role, googleSub, "
 		            "googleRefreshToken, googleAccessToken, "
 		            "googleAccessExpiresAt, googleScopes, "
@@ -443,13 +453,56 @@ int gtoken_connect(struct proc *proc, const char *request_id, const char *email,
 		            "googleLastRefreshAt = NULL, "
 		            "googleLastRefreshError = NULL, "
 		            "googleRefreshingUntil = NULL",
-		            p, 6, NULL) != DB_OK) {
-			log_warn(request_id,
-			         "storing the Google connection: %s",
-			         db_error(proc->db));
-			goto out;
-		}
+		            p, 6, NULL);
+	if (r == DB_OK)
+		return db_commit(db);
+	db_rollback(db);
+	return r;
+}
+
+int gtoken_connect(struct proc *proc, const char *request_id, const char *email,
+                   const char *sub, const char *refresh_token,
+                   const char *access_token, long expires_in,
+                   const char *scopes)
+{
+	unsigned char *rbox = NULL, *abox = NULL;
+	size_t rlen = 0, alen = 0, i;
+	char lower[255];
+	enum db_result r = DB_RETRY;
+	int rc = -1, attempt, rebound = 0;
+
+	for (i = 0; email[i] && i + 1 < sizeof(lower); i++)
+		lower[i] = (email[i] >= 'A' && email[i] <= 'Z')
+		                   ? (char)(email[i] - 'A' + 'a')
+		                   : email[i];
+	lower[i] = '\0';
+	if (expires_in < 1 || expires_in > 86400)
+		expires_in = 3600;
+	if (seal(proc, refresh_token, AAD_REFRESH, &rbox, &rlen) != 0 ||
+	    seal(proc, access_token, AAD_ACCESS, &abox, &alen) != 0) {
+		log_warn(request_id, "cannot seal the Google tokens");
+		goto out;
 	}
+	{
+		struct db_param p[6] = {
+		        db_text(lower),      db_text(sub),
+		        db_blob(rbox, rlen), db_blob(abox, alen),
+		        db_int(expires_in),  db_text(scopes)};
+
+		for (attempt = 0; (r == DB_RETRY || r == DB_DUPLICATE) &&
+		                  attempt < LIMIT_DB_DEADLOCK_TRIES;
+		     attempt++)
+			r = bind_admin(proc->db, p, &rebound);
+	}
+	if (r != DB_OK) {
+		log_warn(request_id, "storing the Google connection: %s",
+		         db_error(proc->db));
+		goto out;
+	}
+	if (rebound)
+		log_info(request_id,
+		         "the admin's Google account was on the users row of "
+		         "another address: that row is now ADMIN_EMAIL's");
 	rc = 0;
 out:
 	free(rbox);

@@ -57,7 +57,12 @@ void gtoken_clear(struct gtoken *tok);
 /*
  * Stores a new connection for email (lower-cased): role admin, Google's
  * sub, the refresh and access tokens (sealed), the access token's lifetime
- * and the granted scopes; the connection is then "ok". 0, or -1 (logged).
+ * and the granted scopes; the connection is then "ok". The Google account
+ * is who signed in: a row that already holds sub under another address
+ * (renamed, or ADMIN_EMAIL changed) becomes email's, and a row left with
+ * email for another account (or none) is deleted, in one transaction
+ * (tried again on a deadlock or a concurrent connection). 0, or -1
+ * (logged).
  */
 int gtoken_connect(struct proc *proc, const char *request_id, const char *email,
                    const char *sub, const char *refresh_token,

@@ -73,6 +73,26 @@ static int audience_ok(struct json_object *payload, const char *client_id)
 	return found && azp != NULL && strcmp(azp, client_id) == 0;
 }
 
+/*
+ * The time claim key (NumericDate, RFC 7519 §2: seconds since the epoch)
+ * into *out: an integer in [0, OIDC_TIME_MAX], so that no arithmetic on it
+ * can overflow. 1 when present and in range, 0 when absent, -1 when
+ * present and not such a number (a string, a fraction, a number past
+ * INT64_MAX that json-c clamps, a negative one).
+ */
+static int time_claim(struct json_object *payload, const char *key,
+                      int64_t *out)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(payload, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_int))
+		return -1;
+	*out = json_object_get_int64(v);
+	return *out >= 0 && *out <= OIDC_TIME_MAX ? 1 : -1;
+}
+
 enum oidc_result oidc_id_token_claims(const char *jwt, const char *client_id,
                                       int64_t now, struct oidc_claims *out)
 {
@@ -80,6 +100,7 @@ enum oidc_result oidc_id_token_claims(const char *jwt, const char *client_id,
 	enum oidc_result r = OIDC_MALFORMED;
 	const char *dot1, *dot2, *s;
 	struct oidc_claims c;
+	int64_t iat;
 
 	memset(&c, 0, sizeof(c));
 	dot1 = strchr(jwt, '.');
@@ -101,11 +122,12 @@ enum oidc_result oidc_id_token_claims(const char *jwt, const char *client_id,
 		r = OIDC_BAD_AUDIENCE;
 		goto out;
 	}
-	v = jsonio_member(payload, "exp", json_type_int);
-	if (v == NULL)
+	/* exp is required, iat optional: both checked for range before any
+	 * sum (an exp near INT64_MAX plus the skew would overflow). */
+	if (time_claim(payload, "exp", &c.exp) != 1 ||
+	    time_claim(payload, "iat", &iat) < 0)
 		goto out;
-	c.exp = json_object_get_int64(v);
-	if (c.exp + OIDC_SKEW_S < now) {
+	if (now < INT64_MIN + OIDC_SKEW_S || c.exp < now - OIDC_SKEW_S) {
 		r = OIDC_EXPIRED;
 		goto out;
 	}

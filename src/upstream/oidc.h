@@ -13,6 +13,9 @@
 #include <stdint.h>
 
 #define OIDC_SKEW_S 300 /* clock skew allowed on exp, as Google's client */
+/* The latest time claim (exp, iat) taken: 9999-12-31T23:59:59Z. Larger,
+ * or negative, is a malformed token. */
+#define OIDC_TIME_MAX 253402300799LL
 
 struct oidc_claims {
 	char sub[256];
@@ -23,7 +26,9 @@ struct oidc_claims {
 
 enum oidc_result {
 	OIDC_OK = 0,
-	OIDC_MALFORMED,    /* not three base64url parts with a JSON payload */
+	OIDC_MALFORMED,    /* not three base64url parts with a JSON payload,
+	                      or a claim missing or out of range (sub, exp,
+	                      iat) */
 	OIDC_BAD_ISSUER,   /* iss is not accounts.google.com */
 	OIDC_BAD_AUDIENCE, /* aud (or azp) is not our client id */
 	OIDC_EXPIRED       /* exp is over (beyond the skew) */

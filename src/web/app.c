@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,45 @@ static const struct app_route *find_route(const struct app_route *routes,
 	return NULL;
 }
 
+/*
+ * Whether a route of the table marks path APP_HTML, whatever its method:
+ * then every refusal of the runtime on that path is a page, for a browser
+ * (DESIGN.md: the OAuth and admin pages never answer JSON). Matched as
+ * find_route() does: a literal contract path is never an {id}.
+ */
+static int html_path(const struct app_route *routes, size_t nroutes,
+                     const char *path)
+{
+	int literal = contract_literal(path);
+	size_t i;
+
+	for (i = 0; i < nroutes; i++)
+		if ((routes[i].flags & APP_HTML) &&
+		    !(literal && strstr(routes[i].path, "{id}") != NULL) &&
+		    path_match(routes[i].path, path, NULL, 0))
+			return 1;
+	return 0;
+}
+
+/* A refusal of the runtime: the contract's JSON error (code, message), or
+ * on a page path (html) the page for its status. */
+static int refuse(struct response *res, int html, int status, const char *code,
+                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int refuse(struct response *res, int html, int status, const char *code,
+                  const char *fmt, ...)
+{
+	char message[512];
+	va_list ap;
+
+	if (html)
+		return response_status_page(res, status);
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	return response_error(res, status, code, "%s", message);
+}
+
 int app_dispatch(struct proc *proc, const struct app_route *routes,
                  size_t nroutes, struct request *req, struct response *res)
 {
@@ -130,50 +170,47 @@ int app_dispatch(struct proc *proc, const struct app_route *routes,
 	char err[LIMIT_ERROR_MESSAGE], allow[64];
 	const char *token;
 	size_t length;
-	int status;
+	int status, html = html_path(routes, nroutes, req->path);
 
 	/* A body over the limit is refused before anything else, unread. */
 	status = request_content_length(req, &length, err, sizeof(err));
 	if (status == 413)
-		return response_error(res, 413, "body_too_large",
-		                      "The body is larger than 64 KiB.");
+		return refuse(res, html, 413, "body_too_large",
+		              "The body is larger than 64 KiB.");
 	if (status != 0)
-		return response_error(res, status, "bad_request", "%s.", err);
+		return refuse(res, html, status, "bad_request", "%s.", err);
 
 	route = find_route(routes, nroutes, req);
 	if (route == NULL) {
 		if (app_contract_allow(req->path, allow, sizeof(allow)) > 0) {
 			if (response_header(res, "Allow", allow) != 0)
-				return response_error(res, 500,
-				                      "internal_error",
-				                      "The reply could not be "
-				                      "built.");
-			return response_error(
-			        res, 405, "method_not_allowed",
-			        "%s is not allowed on %s; use %s.", req->method,
-			        req->path, allow);
+				return refuse(res, html, 500, "internal_error",
+				              "The reply could not be "
+				              "built.");
+			return refuse(res, html, 405, "method_not_allowed",
+			              "%s is not allowed on %s; use %s.",
+			              req->method, req->path, allow);
 		}
-		return response_error(res, 404, "not_found",
-		                      "There is nothing at this path.");
+		return refuse(res, html, 404, "not_found",
+		              "There is nothing at this path.");
 	}
-	if (route->internal) {
+	if (route->flags & APP_INTERNAL) {
 		token = request_bearer(req);
 		if (token == NULL || proc->cfg.internal_api_token == NULL ||
 		    !crypto_streq(token, proc->cfg.internal_api_token)) {
 			if (response_header(res, "WWW-Authenticate",
 			                    "Bearer") != 0)
-				return response_error(res, 500,
-				                      "internal_error",
-				                      "The reply could not be "
-				                      "built.");
-			return response_error(
-			        res, 401, "unauthorized",
+				return refuse(res, html, 500, "internal_error",
+				              "The reply could not be "
+				              "built.");
+			return refuse(
+			        res, html, 401, "unauthorized",
 			        "This endpoint needs the internal API token "
 			        "(Authorization: Bearer ...).");
 		}
 	}
 	if (request_parse_query(req, route->query, err, sizeof(err)) != 0)
-		return response_error(res, 400, "invalid_query", "%s.", err);
+		return refuse(res, html, 400, "invalid_query", "%s.", err);
 	return route->handler(proc, req, res);
 }
 
@@ -224,7 +261,7 @@ static void serve(struct proc *proc, const struct app_route *routes,
 	struct response res;
 	struct timespec start;
 	struct buf out;
-	int status, body;
+	int status, body, html;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	if (proc->http)
@@ -234,9 +271,11 @@ static void serve(struct proc *proc, const struct app_route *routes,
 	status = request_init(&req, envp, err, sizeof(err));
 	req.read = reader;
 	req.read_ctx = read_ctx;
+	/* request_init() reads the path first: a page path answers with a
+	 * page even a request it refuses (a method it cannot take). */
+	html = html_path(routes, nroutes, req.path);
 	if (status != 0)
-		status =
-		        response_error(&res, status, "bad_request", "%s.", err);
+		status = refuse(&res, html, status, "bad_request", "%s.", err);
 	else
 		status = app_dispatch(proc, routes, nroutes, &req, &res);
 	/* Nothing is cached unless the handler said otherwise. */
@@ -249,8 +288,8 @@ static void serve(struct proc *proc, const struct app_route *routes,
 	if (response_serialize(&res, req.request_id, 1, &out) != 0) {
 		buf_reset(&out);
 		response_reset(&res);
-		status = response_error(&res, 500, "internal_error",
-		                        "The reply could not be built.");
+		status = refuse(&res, html, 500, "internal_error",
+		                "The reply could not be built.");
 		if (response_serialize(&res, req.request_id, 1, &out) != 0)
 			buf_reset(&out);
 	}

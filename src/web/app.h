@@ -28,11 +28,21 @@
 typedef int (*app_handler)(struct proc *proc, struct request *req,
                            struct response *res);
 
+/*
+ * What a route declares besides its method, path and query (or'ed):
+ * APP_INTERNAL, it needs Authorization: Bearer INTERNAL_API_TOKEN;
+ * APP_HTML, it is a page: on its path the runtime's own refusals (a
+ * malformed request or query, a wrong method, a body too large, a reply
+ * that cannot be built) are HTML pages too, never JSON.
+ */
+#define APP_INTERNAL 1u
+#define APP_HTML     2u
+
 struct app_route {
 	const char *method;       /* "GET" also answers HEAD */
 	const char *path;         /* exact, or with one "{id}" segment */
 	const char *const *query; /* allowed query keys; NULL: none */
-	int internal; /* needs Authorization: Bearer INTERNAL_API_TOKEN */
+	unsigned flags;           /* APP_INTERNAL, APP_HTML, or 0 */
 	app_handler handler;
 };
 
@@ -53,10 +63,13 @@ int app_main(const char *program, unsigned needs,
              const struct app_hooks *hooks);
 
 /*
- * Dispatches one request through routes (exposed for tests): 404 for a path
- * no route knows, 405 with Allow listing every method the contract serves
- * on that path, 401 for an internal route without the right token, 400 for
- * a query outside the allowlist, else the handler's status.
+ * Dispatches one request through routes (exposed for tests): 413 for a
+ * body over the limit, 404 for a path no route knows, 405 with Allow
+ * listing every method the contract serves on that path, 401 for an
+ * internal route without the right token, 400 for a query outside the
+ * allowlist, else the handler's status. These refusals are the contract's
+ * JSON errors, or pages (response_status_page()) on a path that an
+ * APP_HTML route serves, whatever the method.
  */
 int app_dispatch(struct proc *proc, const struct app_route *routes,
                  size_t nroutes, struct request *req, struct response *res);

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <json-c/json_object.h>
 #include <openssl/crypto.h>
@@ -18,6 +19,7 @@
 #include "core/log.h"
 #include "upstream/oidc.h"
 #include "core/tz.h"
+#include "core/utf8.h"
 
 #define START_PATH "/oauth/google/start"
 #define TRY_AGAIN  "Volver a conectar"
@@ -32,6 +34,12 @@ static int retry_page(struct response *res, int status, const char *title,
                       const char *text)
 {
 	return response_page(res, status, title, text, START_PATH, TRY_AGAIN);
+}
+
+/* Whether the site is served over HTTPS: its redirect URI says so. */
+static int https_site(const char *uri)
+{
+	return strncasecmp(uri, "https://", 8) == 0;
 }
 
 /* Whether the redirect URI is plain http on this machine (then the cookie
@@ -52,17 +60,37 @@ static int plain_localhost(const char *uri)
 	return 0;
 }
 
+/* The state cookie's name: see oauth.h. */
+static const char *cookie_name(const char *redirect_uri)
+{
+	return https_site(redirect_uri) ? OAUTH_HOST_COOKIE : OAUTH_COOKIE;
+}
+
 static int set_cookie(struct response *res, const char *redirect_uri,
                       const char *value, int max_age)
 {
 	char line[256];
 
-	snprintf(line, sizeof(line),
-	         OAUTH_COOKIE "=%s; Path=/oauth/google/; Max-Age=%d; HttpOnly; "
-	                      "SameSite=Lax%s",
-	         value, max_age,
-	         plain_localhost(redirect_uri) ? "" : "; Secure");
+	if (https_site(redirect_uri))
+		snprintf(line, sizeof(line),
+		         OAUTH_HOST_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; "
+		                           "SameSite=Lax; Secure",
+		         value, max_age);
+	else
+		snprintf(line, sizeof(line),
+		         OAUTH_COOKIE "=%s; Path=/oauth/google/; Max-Age=%d; "
+		                      "HttpOnly; SameSite=Lax%s",
+		         value, max_age,
+		         plain_localhost(redirect_uri) ? "" : "; Secure");
 	return response_header(res, "Set-Cookie", line);
+}
+
+/* The page of a request that could not even be answered properly. */
+static int failed_page(struct response *res)
+{
+	return retry_page(res, 500, "Algo salió mal",
+	                  "No pudimos preparar la respuesta. Volvé a "
+	                  "intentarlo.");
 }
 
 /* ---- /oauth/google/start ---- */
@@ -76,8 +104,7 @@ int oauth_start(struct proc *proc, struct request *req, struct response *res)
 	int status;
 
 	buf_init(&url, 8192);
-	if (no_store(res) == 0 &&
-	    crypto_random_hex(state, sizeof(state), 32) == 0 &&
+	if (crypto_random_hex(state, sizeof(state), 32) == 0 &&
 	    crypto_random_hex(cookie, sizeof(cookie), 32) == 0 &&
 	    crypto_pkce_verifier(verifier, sizeof(verifier)) == 0 &&
 	    crypto_pkce_challenge(verifier, challenge, sizeof(challenge)) == 0)
@@ -88,6 +115,21 @@ int oauth_start(struct proc *proc, struct request *req, struct response *res)
 		                    "La base de datos no responde. "
 		                    "Esperá un minuto y volvé a "
 		                    "intentarlo.");
+		goto out;
+	}
+	if (stored == CONNECT_STATE_BUSY) {
+		char after[16];
+
+		snprintf(after, sizeof(after), "%d", LIMIT_OAUTH_RETRY_S);
+		status = response_header(res, "Retry-After", after) != 0
+		                 ? failed_page(res)
+		                 : retry_page(res, 503,
+		                              "Hay demasiadas conexiones en "
+		                              "curso",
+		                              "Se empezaron muchas conexiones "
+		                              "con Google en los últimos "
+		                              "minutos. Esperá un minuto y "
+		                              "volvé a intentarlo.");
 		goto out;
 	}
 	if (stored != CONNECT_STATE_OK ||
@@ -114,16 +156,18 @@ out:
 
 /* ---- /oauth/google/callback ---- */
 
-/* The value of our cookie in the Cookie header, or "" (64 hex only). */
-static void read_cookie(const struct request *req, char out[65])
+/* The value of the cookie called name in the Cookie header, or "" (64 hex
+ * only). */
+static void read_cookie(const struct request *req, const char *name,
+                        char out[65])
 {
 	const char *h = request_header(req, "Cookie"), *p;
-	size_t n = strlen(OAUTH_COOKIE), i;
+	size_t n = strlen(name), i;
 
 	out[0] = '\0';
 	for (p = h; p != NULL && *p; p++) {
 		if ((p == h || p[-1] == ' ' || p[-1] == ';') &&
-		    strncmp(p, OAUTH_COOKIE, n) == 0 && p[n] == '=') {
+		    strncmp(p, name, n) == 0 && p[n] == '=') {
 			p += n + 1;
 			for (i = 0; i < 64; i++)
 				if (!((p[i] >= '0' && p[i] <= '9') ||
@@ -145,7 +189,8 @@ static int take_state(struct proc *proc, struct request *req,
 {
 	char cookie[65];
 
-	read_cookie(req, cookie);
+	read_cookie(req, cookie_name(proc->cfg.auth_google_redirect_uri),
+	            cookie);
 	switch (connect_state_take(proc, req->request_id, state, cookie,
 	                           verifier)) {
 	case CONNECT_STATE_OK:
@@ -176,6 +221,7 @@ static int take_state(struct proc *proc, struct request *req,
 		                  "Empezá de nuevo desde el botón de abajo.");
 	case CONNECT_STATE_UNKNOWN:
 	case CONNECT_STATE_NOMEM:
+	case CONNECT_STATE_BUSY:
 		break;
 	}
 	return retry_page(res, 400, "Este enlace no es válido",
@@ -187,7 +233,7 @@ static int take_state(struct proc *proc, struct request *req,
 static int exchange_page(struct response *res, enum goauth_result r,
                          const char *error)
 {
-	char text[400];
+	char text[400], shown[101];
 
 	switch (r) {
 	case GOAUTH_NOMEM:
@@ -199,7 +245,8 @@ static int exchange_page(struct response *res, enum goauth_result r,
 		         "Google rechazó el pedido de conexión (%s). Volvé a "
 		         "intentarlo; si se repite, revisá el cliente OAuth en "
 		         "Google Cloud Console.",
-		         error ? error : "sin detalle");
+		         error ? utf8_copy(shown, sizeof(shown), error)
+		               : "sin detalle");
 		return retry_page(res, 400, "Google rechazó la conexión", text);
 	case GOAUTH_BAD_ANSWER:
 		return retry_page(res, 502, "Google respondió algo inesperado",
@@ -215,6 +262,46 @@ static int exchange_page(struct response *res, enum goauth_result r,
 	                  "y volvé a intentarlo.");
 }
 
+/*
+ * Google sent the browser back with error=. That ends the round trip: when
+ * the state is this browser's (the cookie matches), it is spent and the
+ * cookie cleared; a request that is not (another browser, a made-up state)
+ * leaves both alone. The error is named on the page as text: cut on a
+ * character, and what is not UTF-8 dropped.
+ */
+static int google_error_page(struct proc *proc, struct request *req,
+                             struct response *res, const char *error,
+                             const char *state)
+{
+	char text[600], shown[101], cookie[65], *verifier = NULL;
+
+	if (state != NULL && *state != '\0') {
+		read_cookie(req,
+		            cookie_name(proc->cfg.auth_google_redirect_uri),
+		            cookie);
+		if (connect_state_take(proc, req->request_id, state, cookie,
+		                       &verifier) == CONNECT_STATE_OK) {
+			crypto_free_secret(verifier, strlen(verifier));
+			if (set_cookie(res, proc->cfg.auth_google_redirect_uri,
+			               "", 0) != 0)
+				return failed_page(res);
+		}
+	}
+	if (strcmp(error, "access_denied") == 0)
+		return retry_page(
+		        res, 400, "No se dio permiso",
+		        "Google no nos dio acceso al calendario "
+		        "porque el permiso no fue concedido. Para que "
+		        "las reservas lleguen al calendario, volvé a "
+		        "intentarlo y aceptá los permisos.");
+	snprintf(text, sizeof(text),
+	         "Google no pudo completar la conexión y respondió con el "
+	         "error «%s». Volvé a intentarlo; si se repite, revisá el "
+	         "cliente OAuth en Google Cloud Console.",
+	         utf8_copy(shown, sizeof(shown), error));
+	return retry_page(res, 400, "Google no completó la conexión", text);
+}
+
 int oauth_callback(struct proc *proc, struct request *req, struct response *res)
 {
 	const char *code = request_query(req, "code");
@@ -223,29 +310,14 @@ int oauth_callback(struct proc *proc, struct request *req, struct response *res)
 	struct goauth_grant g = {0};
 	enum goauth_result gr;
 	struct oidc_claims claims;
-	char *verifier = NULL, text[600];
+	char *verifier = NULL, text[600], email[sizeof(claims.email)];
 	int status;
 
-	if (no_store(res) != 0 ||
-	    set_cookie(res, proc->cfg.auth_google_redirect_uri, "", 0) != 0)
-		return response_error(res, 500, "internal_error",
-		                      "The reply could not be built.");
-	if (error != NULL) {
-		if (strcmp(error, "access_denied") == 0)
-			return retry_page(res, 400, "No se dio permiso",
-			                  "Google no nos dio acceso al "
-			                  "calendario porque el permiso no fue "
-			                  "concedido. Para que las reservas "
-			                  "lleguen al calendario, volvé a "
-			                  "intentarlo y aceptá los permisos.");
-		snprintf(text, sizeof(text),
-		         "Google no pudo completar la conexión y respondió con "
-		         "el error «%.100s». Volvé a intentarlo; si se repite, "
-		         "revisá el cliente OAuth en Google Cloud Console.",
-		         error);
-		return retry_page(res, 400, "Google no completó la conexión",
-		                  text);
-	}
+	/* Only a callback that spends the state clears the cookie: one that
+	 * fails its checks (anyone can send a browser here) must not end a
+	 * connection in progress. */
+	if (error != NULL)
+		return google_error_page(proc, req, res, error, state);
 	if (code == NULL || *code == '\0' || state == NULL || *state == '\0')
 		return retry_page(res, 400, "Enlace incompleto",
 		                  "A este enlace le falta la respuesta de "
@@ -254,6 +326,11 @@ int oauth_callback(struct proc *proc, struct request *req, struct response *res)
 	status = take_state(proc, req, res, state, &verifier);
 	if (status != 0)
 		return status;
+	/* The state is spent: this round trip is over, whatever comes. */
+	if (set_cookie(res, proc->cfg.auth_google_redirect_uri, "", 0) != 0) {
+		status = failed_page(res);
+		goto out;
+	}
 	gr = goauth_exchange(proc, req->request_id, code, verifier, &g);
 	if (gr != GOAUTH_OK) {
 		status = exchange_page(res, gr, g.error);
@@ -290,10 +367,10 @@ int oauth_callback(struct proc *proc, struct request *req, struct response *res)
 		         "an account other than ADMIN_EMAIL tried to connect "
 		         "the calendar");
 		snprintf(text, sizeof(text),
-		         "Iniciaste sesión como %.254s%s. Solo la cuenta del "
+		         "Iniciaste sesión como %s%s. Solo la cuenta del "
 		         "administrador de la escuela puede conectar el "
 		         "calendario: volvé a intentarlo eligiendo esa cuenta.",
-		         claims.email,
+		         utf8_copy(email, sizeof(email), claims.email),
 		         claims.email_verified
 		                 ? ""
 		                 : " (una dirección sin verificar)");

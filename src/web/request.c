@@ -72,20 +72,6 @@ int request_init(struct request *req, char *const *envp, char *err,
 	                           16) != 0)
 		memcpy(req->request_id, "unknown", 8);
 
-	method = request_param(req, "REQUEST_METHOD");
-	if (method == NULL || (n = strlen(method)) == 0 ||
-	    n >= sizeof(req->method)) {
-		snprintf(err, errlen, "the request has no valid method");
-		return 400;
-	}
-	for (i = 0; i < n; i++)
-		if (!isupper((unsigned char)method[i])) {
-			snprintf(err, errlen,
-			         "the request has no valid method");
-			return 400;
-		}
-	memcpy(req->method, method, n + 1);
-
 	/* The path comes from REQUEST_URI, without its query string;
 	 * a CGI server that does not set it gives SCRIPT_NAME + PATH_INFO. */
 	uri = request_param(req, "REQUEST_URI");
@@ -115,6 +101,22 @@ int request_init(struct request *req, char *const *envp, char *err,
 			snprintf(err, errlen, "the request path is not valid");
 			return 400;
 		}
+
+	/* The method after the path: a request refused for its method is
+	 * still answered the way its path answers (a page, or JSON). */
+	method = request_param(req, "REQUEST_METHOD");
+	if (method == NULL || (n = strlen(method)) == 0 ||
+	    n >= sizeof(req->method)) {
+		snprintf(err, errlen, "the request has no valid method");
+		return 400;
+	}
+	for (i = 0; i < n; i++)
+		if (!isupper((unsigned char)method[i])) {
+			snprintf(err, errlen,
+			         "the request has no valid method");
+			return 400;
+		}
+	memcpy(req->method, method, n + 1);
 
 	q = request_param(req, "QUERY_STRING");
 	if (q != NULL)

@@ -2,12 +2,15 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json_object.h>
 
+#include "core/crypto.h"
 #include "core/jsonio.h"
 #include "core/limit.h"
+#include "core/utf8.h"
 
 static const struct {
 	int status;
@@ -172,10 +175,21 @@ fallback:
 
 int html_escape(struct buf *b, const char *s)
 {
-	for (; *s; s++) {
+	size_t n = strlen(s), i, len;
+
+	for (i = 0; i < n; i += len) {
+		const unsigned char c = (unsigned char)s[i];
 		const char *rep = NULL;
 
-		switch (*s) {
+		/* One whole character at a time; a byte that starts none (raw
+		 * bytes from a query, a sequence cut short) becomes '?', as
+		 * utf8_copy() does, so the page stays strict UTF-8. */
+		len = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+		if (utf8_clip(s + i, n - i, len) != len) {
+			rep = "?";
+			len = 1;
+		}
+		switch (c) {
 		case '&':
 			rep = "&amp;";
 			break;
@@ -194,10 +208,102 @@ int html_escape(struct buf *b, const char *s)
 		default:
 			break;
 		}
-		if (rep ? buf_puts(b, rep) : buf_append(b, s, 1))
+		if (rep ? buf_puts(b, rep) : buf_append(b, s + i, len))
 			return -1;
 	}
 	return 0;
+}
+
+/* The one inline style of every page: the pages' CSP allows it by its
+ * hash, and nothing else. */
+static const char page_style[] =
+        "body{font-family:sans-serif;max-width:36em;margin:3em auto;"
+        "padding:0 1em;line-height:1.5;color:#222}a.button{display:inline-"
+        "block;padding:.5em 1em;background:#1a5fb4;color:#fff;"
+        "border-radius:4px;text-decoration:none}";
+
+/* The page's Content-Security-Policy: nothing may load, run, frame it,
+ * post from it or change its base; only page_style applies (its SHA-256,
+ * CSP Level 2 hash source, in standard base64). */
+static const char *page_csp(void)
+{
+	static char csp[256];
+	unsigned char sum[32];
+	char *b64;
+	size_t i;
+
+	if (csp[0] != '\0')
+		return csp;
+	crypto_sha256(page_style, strlen(page_style), sum);
+	b64 = crypto_base64url_encode(sum, sizeof(sum));
+	if (b64 == NULL)
+		return NULL;
+	for (i = 0; b64[i]; i++)
+		b64[i] = b64[i] == '-' ? '+' : b64[i] == '_' ? '/' : b64[i];
+	/* 32 bytes are 43 base64 characters and one '=' of padding. */
+	snprintf(csp, sizeof(csp),
+	         "default-src 'none'; style-src 'sha256-%s='; "
+	         "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+	         b64);
+	free(b64);
+	return csp;
+}
+
+/* Whether res already has a header line called name. */
+static int has_header(const struct response *res, const char *name)
+{
+	const char *h = buf_str(&res->headers), *p;
+	size_t n = strlen(name);
+
+	for (p = h; (p = strstr(p, name)) != NULL; p += n)
+		if ((p == h || p[-1] == '\n') && p[n] == ':')
+			return 1;
+	return 0;
+}
+
+int response_page_headers(struct response *res)
+{
+	static const char *const fixed[][2] = {
+	        {"X-Frame-Options", "DENY"},
+	        {"X-Content-Type-Options", "nosniff"},
+	        {"Referrer-Policy", "no-referrer"},
+	        {"Cache-Control", "no-store"},
+	};
+	const char *csp = page_csp();
+	size_t i;
+
+	if (csp == NULL)
+		return -1;
+	if (!has_header(res, "Content-Security-Policy") &&
+	    response_header(res, "Content-Security-Policy", csp) != 0)
+		return -1;
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (!has_header(res, fixed[i][0]) &&
+		    response_header(res, fixed[i][0], fixed[i][1]) != 0)
+			return -1;
+	return 0;
+}
+
+/* A page that cannot be built (out of memory): a fixed one, without a
+ * byte from the request. */
+static int page_failed(struct response *res)
+{
+	static const char page[] =
+	        "<!DOCTYPE html>\n<html lang=\"es\">\n<head>\n"
+	        "<meta charset=\"utf-8\">\n<title>Algo sali\xc3\xb3 "
+	        "mal</title>\n"
+	        "</head>\n<body>\n<h1>Algo sali\xc3\xb3 mal</h1>\n"
+	        "<p>Volv\xc3\xa9 a intentarlo en un minuto.</p>\n</body>\n"
+	        "</html>\n";
+
+	buf_reset(&res->body);
+	if (buf_append(&res->body, page, sizeof(page) - 1) != 0)
+		buf_reset(&res->body);
+	if (response_page_headers(res) != 0) /* memory is short */
+		buf_reset(&res->body);       /* so no page without them */
+	res->status = 500;
+	set_type(res, "text/html; charset=utf-8");
+	return 500;
 }
 
 int response_page(struct response *res, int status, const char *title,
@@ -207,18 +313,15 @@ int response_page(struct response *res, int status, const char *title,
 	struct buf *b = &res->body;
 
 	buf_reset(b);
-	if (buf_puts(b, "<!DOCTYPE html>\n<html lang=\"es\">\n<head>\n"
+	if (response_page_headers(res) != 0 ||
+	    buf_puts(b, "<!DOCTYPE html>\n<html lang=\"es\">\n<head>\n"
 	                "<meta charset=\"utf-8\">\n"
 	                "<meta name=\"viewport\" "
 	                "content=\"width=device-width, initial-scale=1\">\n"
 	                "<title>") ||
-	    html_escape(b, title) ||
-	    buf_puts(b, "</title>\n<style>body{font-family:sans-serif;"
-	                "max-width:36em;margin:3em auto;padding:0 1em;"
-	                "line-height:1.5;color:#222}a.button{display:inline-"
-	                "block;padding:.5em 1em;background:#1a5fb4;color:#fff;"
-	                "border-radius:4px;text-decoration:none}</style>\n"
-	                "</head>\n<body>\n<h1>") ||
+	    html_escape(b, title) || buf_puts(b, "</title>\n<style>") ||
+	    buf_puts(b, page_style) ||
+	    buf_puts(b, "</style>\n</head>\n<body>\n<h1>") ||
 	    html_escape(b, title) || buf_puts(b, "</h1>\n<p>") ||
 	    html_escape(b, paragraph ? paragraph : "") || buf_puts(b, "</p>\n"))
 		goto fail;
@@ -234,8 +337,42 @@ int response_page(struct response *res, int status, const char *title,
 	set_type(res, "text/html; charset=utf-8");
 	return status;
 fail:
-	return response_error(res, 500, "internal_error",
-	                      "The page could not be built.");
+	return page_failed(res);
+}
+
+int response_status_page(struct response *res, int status)
+{
+	static const struct {
+		int status;
+		const char *title, *text;
+	} pages[] = {
+	        {400, "Este enlace no es válido",
+	         "La dirección trae datos que no esperábamos. Volvé a "
+	         "empezar desde el principio."},
+	        {401, "Acceso restringido",
+	         "Esta dirección necesita una credencial que el pedido no "
+	         "trae."},
+	        {404, "No encontramos esta página",
+	         "Revisá la dirección o volvé a empezar desde el principio."},
+	        {405, "Esta dirección no acepta este pedido",
+	         "Esta página se abre desde el navegador, como un enlace. "
+	         "Volvé a empezar desde el principio."},
+	        {413, "El pedido es demasiado grande",
+	         "Esta página no recibe datos. Volvé a empezar desde el "
+	         "principio."},
+	        {503, "El servicio no está disponible",
+	         "Esperá un minuto y volvé a intentarlo."},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(pages) / sizeof(pages[0]); i++)
+		if (pages[i].status == status)
+			return response_page(res, status, pages[i].title,
+			                     pages[i].text, NULL, NULL);
+	return response_page(res, status, "Algo salió mal",
+	                     "No pudimos preparar la respuesta. Volvé a "
+	                     "intentarlo en un minuto.",
+	                     NULL, NULL);
 }
 
 int response_serialize(const struct response *res, const char *request_id,

@@ -45,14 +45,34 @@ int response_json(struct response *res, int status, struct json_object *obj);
 int response_error(struct response *res, int status, const char *code,
                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Sets status and a small HTML5 page: title and paragraphs are text and
- * are escaped; links is an optional "href" to offer as a button (escaped
- * too) with its label. Returns status. */
+/*
+ * The headers of every HTML page, in one place: Content-Security-Policy
+ * (default-src 'none'; only the pages' own inline style, by its hash;
+ * frame-ancestors 'none'; form-action 'self'; base-uri 'none'),
+ * X-Frame-Options: DENY, X-Content-Type-Options: nosniff, Referrer-Policy:
+ * no-referrer and Cache-Control: no-store. Each is added once: a header
+ * already there is left as it is. response_page() calls it; anything else
+ * that answers HTML must too. 0 or -1.
+ */
+int response_page_headers(struct response *res)
+        __attribute__((warn_unused_result));
+
+/* Sets status and a small HTML5 page in strict UTF-8, with the page
+ * headers: title and paragraphs are text and are escaped; links is an
+ * optional "href" to offer as a button (escaped too) with its label.
+ * Returns status; when the page cannot be built, a fixed 500 page and 500. */
 int response_page(struct response *res, int status, const char *title,
                   const char *paragraph, const char *link_href,
                   const char *link_label);
 
-/* Appends s to b with &, <, >, " and ' escaped for HTML. 0 or -1. */
+/* A page (in Spanish, like every page) that says what the status means,
+ * for a refusal that is not a handler's: a malformed request or query
+ * (400), a method the path does not serve (405), a body too large (413),
+ * an internal failure (500, 503). Returns status (see response_page()). */
+int response_status_page(struct response *res, int status);
+
+/* Appends s to b with &, <, >, " and ' escaped for HTML, and every byte
+ * that is not part of a strict UTF-8 character replaced by '?'. 0 or -1. */
 int html_escape(struct buf *b, const char *s)
         __attribute__((warn_unused_result));
 

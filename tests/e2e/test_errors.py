@@ -38,6 +38,7 @@ class Errors(unittest.TestCase):
         self.assertError(r, 401, "unauthorized")  # it reached the program
 
     def test_wrong_method_is_405_with_allow(self):
+        # The OAuth pages answer a page instead (test_oauth_abuse.HtmlOnly).
         cases = [
             ("POST", "/api/health", "GET, HEAD"),
             ("DELETE", "/api/health", "GET, HEAD"),
@@ -48,7 +49,7 @@ class Errors(unittest.TestCase):
             ("POST", "/api/calendar/slots", "GET, HEAD"),
             ("PATCH", "/api/calendar/events", "GET, HEAD"),
             ("GET", "/api/payments/mercadopago", "POST"),
-            ("POST", "/oauth/google/start", "GET, HEAD"),
+            ("POST", "/oauth/google/status", "GET, HEAD"),
             ("DELETE", "/api/bookings/0123456789abcdef0123456789abcdef", "GET, HEAD"),
         ]
         for method, path, allow in cases:

@@ -524,10 +524,15 @@ class OAuthStart(unittest.TestCase):
                                 for s in (a.state, b.state)))
 
     def test_oauth_cookie_secure_unless_plain_loopback(self):
+        # Over HTTPS the cookie is __Host- (Secure, Path=/, no Domain): see
+        # test_oauth_abuse.HostCookie.
         cookie = (r"^booking_oauth=[0-9a-f]{64}; Path=/oauth/google/; Max-Age=600; "
                   r"HttpOnly; SameSite=Lax")
+        host = (r"^__Host-booking_oauth=[0-9a-f]{64}; Path=/; Max-Age=600; "
+                r"HttpOnly; SameSite=Lax")
         cases = [("https://school.example/oauth/google/callback", True),
                  ("https://127.0.0.1:8443/oauth/google/callback", True),
+                 ("HTTPS://school.example/oauth/google/callback", True),
                  ("http://school.example/oauth/google/callback", True),
                  ("http://localhost.school.example/oauth/google/callback", True),
                  ("http://localhost:8080/oauth/google/callback", False),
@@ -543,7 +548,8 @@ class OAuthStart(unittest.TestCase):
                 self.assertEqual(q["redirect_uri"], [uri])
                 attrs = [a.strip().lower() for a in headers["set-cookie"].split(";")]
                 self.assertEqual("secure" in attrs, secure, headers["set-cookie"])
-                self.assertRegex(headers["set-cookie"].replace("; Secure", ""), cookie + "$")
+                self.assertRegex(headers["set-cookie"].replace("; Secure", ""),
+                                 (host if uri.lower().startswith("https:") else cookie) + "$")
 
 
 class OAuthCallback(unittest.TestCase):

@@ -1,7 +1,8 @@
 /*
  * test_app - dispatching a request through a route table: exact and {id}
  * paths, HEAD as GET, 404 and 405 with the contract's Allow, the internal
- * token, the query allowlist, and the body limit checked before anything.
+ * token, the query allowlist, and the body limit checked before anything;
+ * on an APP_HTML path every one of these refusals is a page.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +83,16 @@ static const struct app_route overlapping[] = {
         {"GET", "/api/calendar/{id}", NULL, 0, h_any_id},
         {"GET", "/api/calendar/slots", slot_keys, 0, h_slots},
 };
+
+/* The OAuth program's table: two pages and a JSON path beside them. */
+static const char *const page_keys[] = {"code", "state", NULL};
+
+static const struct app_route pages[] = {
+        {"GET", "/oauth/google/start", NULL, APP_HTML, h_health},
+        {"GET", "/oauth/google/callback", page_keys, APP_HTML, h_slots},
+        {"GET", "/oauth/google/status", NULL, APP_INTERNAL, h_events},
+};
+#define NPAGES (sizeof(pages) / sizeof(pages[0]))
 
 /* A body reader that must not be called. */
 static int reader_calls;
@@ -569,6 +580,95 @@ TEST(malformed_content_length_is_400)
 	}
 }
 
+/* 1 when res is an HTML page with the page headers and no JSON. */
+static int is_page(const struct response *res, int status)
+{
+	const char *h = buf_str(&res->headers);
+
+	return res->status == status &&
+	       strcmp(res->content_type, "text/html; charset=utf-8") == 0 &&
+	       strncmp(buf_str(&res->body), "<!DOCTYPE html>", 15) == 0 &&
+	       strstr(h, "Content-Security-Policy: default-src 'none'; ") !=
+	               NULL &&
+	       has_header(res, "X-Frame-Options", "DENY") &&
+	       has_header(res, "Cache-Control", "no-store") &&
+	       error_code(res)[0] == '\0';
+}
+
+TEST(html_paths_refuse_with_pages)
+{
+	static const struct {
+		const char *method, *uri, *length;
+		int status;
+	} cases[] = {
+	        {"POST", "/oauth/google/start", NULL, 405},
+	        {"DELETE", "/oauth/google/callback", NULL, 405},
+	        {"BREW", "/oauth/google/callback?code=x", NULL, 405},
+	        {"GET", "/oauth/google/start?x=1", NULL, 400},
+	        {"GET", "/oauth/google/callback?colour=red", NULL, 400},
+	        {"GET", "/oauth/google/callback?code=a&code=b", NULL, 400},
+	        {"GET", "/oauth/google/callback?code=%zz", NULL, 400},
+	        {"GET", "/oauth/google/start", "70000", 413},
+	        {"POST", "/oauth/google/callback", "70000", 413},
+	        {"GET", "/oauth/google/start", "-1", 400},
+	};
+	struct response res;
+	size_t i;
+	int status, ok;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		status = dispatch_in(pages, NPAGES, cases[i].method,
+		                     cases[i].uri, NULL, cases[i].length, &res);
+		ok = status == cases[i].status &&
+		     is_page(&res, cases[i].status) && called == NULL &&
+		     reader_calls == 0 &&
+		     (status != 405 || has_header(&res, "Allow", "GET, HEAD"));
+		response_free(&res);
+		if (!ok)
+			CHECK_FAIL_("%s %s: %d", cases[i].method, cases[i].uri,
+			            status);
+	}
+	/* What the handler answers is its own business. */
+	status = dispatch_in(pages, NPAGES, "GET",
+	                     "/oauth/google/callback?code=x", NULL, NULL, &res);
+	response_free(&res);
+	CHECK_INT(status, 200);
+	CHECK_STR(called, "slots");
+	CHECK_STR(seen_from, "(none)");
+}
+
+TEST(json_paths_beside_html_ones_stay_json)
+{
+	struct response res;
+	int status, ok;
+
+	/* The internal JSON path of the same table: JSON refusals. */
+	status = dispatch_in(pages, NPAGES, "GET", "/oauth/google/status", NULL,
+	                     NULL, &res);
+	ok = status == 401 && strcmp(error_code(&res), "unauthorized") == 0 &&
+	     strstr(buf_str(&res.headers), "Content-Security-Policy") == NULL;
+	response_free(&res);
+	CHECK(ok);
+	status = dispatch_in(pages, NPAGES, "POST", "/oauth/google/status",
+	                     NULL, NULL, &res);
+	ok = status == 405 &&
+	     strcmp(error_code(&res), "method_not_allowed") == 0;
+	response_free(&res);
+	CHECK(ok);
+	/* A path no route knows: JSON 404, also beside the pages. */
+	status = dispatch_in(pages, NPAGES, "GET", "/oauth/google/startx", NULL,
+	                     NULL, &res);
+	ok = status == 404 && strcmp(error_code(&res), "not_found") == 0;
+	response_free(&res);
+	CHECK(ok);
+	/* A table without APP_HTML never answers a page. */
+	status = dispatch_in(routes, NROUTES, "GET", "/api/health?x=1", NULL,
+	                     NULL, &res);
+	ok = status == 400 && strcmp(error_code(&res), "invalid_query") == 0;
+	response_free(&res);
+	CHECK(ok);
+}
+
 TEST(not_implemented_is_501)
 {
 	struct request req;
@@ -663,6 +763,8 @@ int main(void)
 	RUN(query_outside_the_allowlist_is_400);
 	RUN(body_over_the_limit_is_413_before_routing);
 	RUN(malformed_content_length_is_400);
+	RUN(html_paths_refuse_with_pages);
+	RUN(json_paths_beside_html_ones_stay_json);
 	RUN(not_implemented_is_501);
 	RUN(contract_allow_for_every_path);
 	return CHECK_DONE();

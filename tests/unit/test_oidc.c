@@ -1,4 +1,6 @@
 /* The claims of a Google ID token: decoding and the checks on them. */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,6 +154,59 @@ TEST(expiry_allows_five_minutes_of_skew)
 	          OIDC_MALFORMED);
 }
 
+/* exp and iat near the ends of int64_t (and past them, which json-c
+ * clamps) are malformed, checked before any arithmetic: exp + skew must
+ * not overflow (UBSan). */
+TEST(times_out_of_range_are_malformed_not_overflowed)
+{
+	static const char *const bad[] = {
+	        "\"exp\":9223372036854775807",
+	        "\"exp\":9223372036854775707",
+	        "\"exp\":9223372036854775508",
+	        "\"exp\":18446744073709551615",
+	        "\"exp\":-9223372036854775808",
+	        "\"exp\":-1",
+	        "\"exp\":253402300800",
+	        "\"exp\":1800003600,\"iat\":9223372036854775807",
+	        "\"exp\":1800003600,\"iat\":-9223372036854775808",
+	        "\"exp\":1800003600,\"iat\":\"1799999000\"",
+	        "\"exp\":1800003600.5",
+	};
+	struct oidc_claims c;
+	char payload[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(payload, sizeof(payload),
+		         "{\"iss\":\"accounts.google.com\",\"aud\":\"" CLIENT
+		         "\",\"sub\":\"1\",%s}",
+		         bad[i]);
+		if (claims_of(payload, &c) != OIDC_MALFORMED)
+			CHECK_FAIL_("%s is not refused as malformed", bad[i]);
+	}
+	/* The last second taken, and now at the far end of its range. */
+	CHECK_INT(claims_of("{\"iss\":\"accounts.google.com\",\"aud\":\"" CLIENT
+	                    "\",\"sub\":\"1\",\"exp\":253402300799,"
+	                    "\"iat\":0}",
+	                    &c),
+	          OIDC_OK);
+	CHECK_INT(c.exp, 253402300799LL);
+	{
+		char *t = jwt("{}", "{\"iss\":\"accounts.google.com\",\"aud\":"
+		                    "\"" CLIENT "\",\"sub\":\"1\",\"exp\":1}");
+		int64_t ends[] = {INT64_MIN, INT64_MIN + 1, INT64_MAX};
+
+		/* A clock that absurd refuses every token, without overflow. */
+		for (i = 0; i < 3; i++)
+			if (oidc_id_token_claims(t, CLIENT, ends[i], &c) !=
+			    OIDC_EXPIRED) {
+				free(t);
+				CHECK_FAIL_("now = %lld", (long long)ends[i]);
+			}
+		free(t);
+	}
+}
+
 TEST(malformed_tokens_are_refused_and_leave_claims_alone)
 {
 	struct oidc_claims c;
@@ -186,6 +241,7 @@ int main(void)
 	RUN(other_issuers_are_refused);
 	RUN(audience_must_be_our_client);
 	RUN(expiry_allows_five_minutes_of_skew);
+	RUN(times_out_of_range_are_malformed_not_overflowed);
 	RUN(malformed_tokens_are_refused_and_leave_claims_alone);
 	return CHECK_DONE();
 }

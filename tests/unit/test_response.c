@@ -1,16 +1,20 @@
 /*
  * test_response - building replies: the contract's error shape, headers
  * that cannot split a response, the CGI serialization (HEAD, 204, 304), and
- * HTML pages with everything escaped.
+ * HTML pages with everything escaped, in strict UTF-8, with the page
+ * headers (CSP allowing only the page's own style, by its hash).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
 #include "check.h"
+#include "core/crypto.h"
 #include "core/jsonio.h"
 #include "core/limit.h"
+#include "core/utf8.h"
 #include "web/response.h"
 
 static const char json_content_type[] = "application/json; charset=utf-8";
@@ -500,6 +504,153 @@ TEST(page_without_paragraph_or_link)
 	CHECK(ok);
 }
 
+TEST(html_escape_drops_what_is_not_utf8)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+	        {"\xff\xfe", "??"},
+	        {"bad\xc3", "bad?"},
+	        {"\xc3<", "?&lt;"},             /* a cut sequence, then '<' */
+	        {"\xed\xa0\x80x", "???x"},      /* a surrogate (CESU-8) */
+	        {"\xc0\xaf<b>", "??&lt;b&gt;"}, /* overlong '/' */
+	        {"\xf4\x90\x80\x80", "????"},   /* past U+10FFFF */
+	        {"ok\xe2\x82", "ok??"},
+	        {"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80&",
+	         "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80&amp;"},
+	};
+	struct buf b;
+	size_t i;
+	int ok;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		buf_init(&b, 0);
+		ok = html_escape(&b, cases[i].in) == 0 &&
+		     strcmp(buf_str(&b), cases[i].out) == 0 &&
+		     utf8_valid(b.data, b.len);
+		if (!ok)
+			fprintf(stderr, "  case %zu: \"%s\"\n", i, buf_str(&b));
+		buf_free(&b);
+		CHECK(ok);
+	}
+}
+
+/* The value of the header line name in res, into out ("" when none), and
+ * how many such lines there are. */
+static int header_value(const struct response *res, const char *name, char *out,
+                        size_t outlen)
+{
+	const char *h = buf_str(&res->headers), *p, *end;
+	size_t n = strlen(name);
+	int count = 0;
+
+	out[0] = '\0';
+	for (p = h; (p = strstr(p, name)) != NULL; p += n) {
+		if ((p != h && p[-1] != '\n') || p[n] != ':' || p[n + 1] != ' ')
+			continue;
+		end = strstr(p, "\r\n");
+		if (count++ == 0 && end != NULL)
+			snprintf(out, outlen, "%.*s", (int)(end - p - n - 2),
+			         p + n + 2);
+	}
+	return count;
+}
+
+TEST(page_has_the_page_headers_once)
+{
+	struct response res;
+	unsigned char sum[32];
+	char v[512], want[128], *b64;
+	const char *body, *css, *css_end;
+	int ok;
+
+	response_init(&res);
+	/* A handler's own no-store is kept, not repeated; a second page on
+	 * the same reply adds nothing. */
+	ok = response_header(&res, "Cache-Control", "no-store") == 0 &&
+	     response_page(&res, 400, "T", "P", NULL, NULL) == 400 &&
+	     response_page(&res, 200, "T", "P", "/x", "x") == 200;
+	CHECK(ok);
+	CHECK_INT(header_value(&res, "X-Frame-Options", v, sizeof(v)), 1);
+	CHECK_STR(v, "DENY");
+	CHECK_INT(header_value(&res, "X-Content-Type-Options", v, sizeof(v)),
+	          1);
+	CHECK_STR(v, "nosniff");
+	CHECK_INT(header_value(&res, "Referrer-Policy", v, sizeof(v)), 1);
+	CHECK_STR(v, "no-referrer");
+	CHECK_INT(header_value(&res, "Cache-Control", v, sizeof(v)), 1);
+	CHECK_STR(v, "no-store");
+	CHECK_INT(header_value(&res, "Content-Security-Policy", v, sizeof(v)),
+	          1);
+	CHECK(strncmp(v, "default-src 'none'; style-src 'sha256-", 38) == 0);
+	CHECK(strstr(v, "; frame-ancestors 'none'; form-action 'self'; "
+	                "base-uri 'none'") != NULL);
+	CHECK(strstr(v, "script-src") == NULL);
+	/* The hash is the page's one <style>, in standard base64. */
+	body = buf_str(&res.body);
+	css = strstr(body, "<style>");
+	css_end = css ? strstr(css, "</style>") : NULL;
+	CHECK(css != NULL && css_end != NULL);
+	CHECK(strstr(css_end, "<style") == NULL &&
+	      strstr(body, " style=") == NULL);
+	css += 7;
+	crypto_sha256(css, (size_t)(css_end - css), sum);
+	b64 = crypto_base64url_encode(sum, sizeof(sum));
+	CHECK(b64 != NULL);
+	for (char *c = b64; *c; c++)
+		*c = *c == '-' ? '+' : *c == '_' ? '/' : *c;
+	snprintf(want, sizeof(want), "style-src 'sha256-%s=';", b64);
+	free(b64);
+	ok = strstr(v, want) != NULL;
+	response_free(&res);
+	CHECK(ok);
+}
+
+TEST(status_pages_say_what_the_status_means)
+{
+	static const int statuses[] = {400, 401, 404, 405, 413, 500, 503, 418};
+	struct response res;
+	size_t i;
+	int ok;
+
+	for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+		response_init(&res);
+		ok = response_status_page(&res, statuses[i]) == statuses[i] &&
+		     res.status == statuses[i] &&
+		     strcmp(res.content_type, "text/html; charset=utf-8") ==
+		             0 &&
+		     strncmp(buf_str(&res.body), "<!DOCTYPE html>", 15) == 0 &&
+		     strstr(buf_str(&res.body), "<h1>") != NULL &&
+		     utf8_valid(res.body.data, res.body.len) &&
+		     strstr(buf_str(&res.headers),
+		            "Content-Security-Policy: ") != NULL;
+		response_free(&res);
+		if (!ok)
+			CHECK_FAIL_("status %d", statuses[i]);
+	}
+}
+
+TEST(page_that_cannot_be_built_is_a_fixed_500_page)
+{
+	struct response res;
+	char title[300];
+	int ok;
+
+	/* A title bigger than the body may grow: the page cannot be built. */
+	memset(title, 'x', sizeof(title) - 1);
+	title[sizeof(title) - 1] = '\0';
+	response_init(&res);
+	res.body.cap = 256;
+	ok = response_page(&res, 200, title, "P", NULL, NULL) == 500 &&
+	     res.status == 500 &&
+	     strcmp(res.content_type, "text/html; charset=utf-8") == 0 &&
+	     strncmp(buf_str(&res.body), "<!DOCTYPE html>", 15) == 0 &&
+	     strstr(buf_str(&res.body), "xxx") == NULL &&
+	     strstr(buf_str(&res.headers), "Content-Security-Policy: ") != NULL;
+	response_free(&res);
+	CHECK(ok);
+}
+
 int main(void)
 {
 	RUN(error_has_the_contract_shape);
@@ -520,5 +671,9 @@ int main(void)
 	RUN(html_escape_of_the_five_characters);
 	RUN(page_escapes_title_paragraph_and_link);
 	RUN(page_without_paragraph_or_link);
+	RUN(html_escape_drops_what_is_not_utf8);
+	RUN(page_has_the_page_headers_once);
+	RUN(status_pages_say_what_the_status_means);
+	RUN(page_that_cannot_be_built_is_a_fixed_500_page);
 	return CHECK_DONE();
 }
