@@ -7,7 +7,13 @@
 #include "io/db.h"
 #include "school/ledger.h"
 #include "school/school.h"
-#include "school/ledger.h"
+
+int freeslots_too_far(const struct proc *proc, int64_t day_start)
+{
+	return day_start >
+	       slots_window(tz_now(), proc->cfg.booking_min_notice_min)
+	               .not_after;
+}
 
 enum freeslots_result freeslots_day(struct proc *proc, const char *request_id,
                                     int y, int m, int d, int64_t day_start,
@@ -16,6 +22,8 @@ enum freeslots_result freeslots_day(struct proc *proc, const char *request_id,
 {
 	const struct avail_copy *copy;
 	struct slots_busy *busy = NULL;
+	struct slots_window w =
+	        slots_window(tz_now(), proc->cfg.booking_min_notice_min);
 	size_t i, n = 0, cap = 0;
 
 	out->n = 0;
@@ -55,8 +63,7 @@ enum freeslots_result freeslots_day(struct proc *proc, const char *request_id,
 		return FREESLOTS_DB_DOWN;
 	}
 	out->n = slots_compute(school_hours(), y, m, d, duration, busy, n,
-	                       tz_now() + proc->cfg.booking_min_notice_min * 60,
-	                       out->slot, SLOTS_MAX);
+	                       w.not_before, w.not_after, out->slot, SLOTS_MAX);
 	free(busy);
 	return out->n < 0 ? FREESLOTS_NOMEM : FREESLOTS_OK;
 }
