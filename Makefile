@@ -7,6 +7,8 @@
 #   make lint       clang-format check and cppcheck
 #   make bench      benchmarks (wrk through nginx)
 #   make migrate    apply sql/ to the database of DATABASE_URL (or the local one)
+#   make install    programs, sql/, nginx includes, systemd units under
+#                   $(DESTDIR)$(PREFIX) (README.md, "Deploying on Debian")
 #
 # BUILD=asan builds everything with AddressSanitizer and
 # UndefinedBehaviorSanitizer into build/asan/ (programs in build/asan/cgi-bin).
@@ -44,7 +46,8 @@ LIB_SRC   := $(sort $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c)))
 LIB_HDR   := $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.h))
 LIB_OBJ   := $(LIB_SRC:src/%.c=$(OUT)/obj/%.o)
 LIB       := $(OUT)/libbooking.a
-PROGRAMS  := calendar_get calendar_post oauth_callback payment_hook reconcile migrate
+PROGRAMS  := calendar_get calendar_post oauth_callback payment_hook reconcile migrate \
+             doctor
 PROG_BIN  := $(PROGRAMS:%=$(BIN)/%)
 TEST_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(OUT)/tests/%)
@@ -55,7 +58,7 @@ ifeq ($(BUILD),asan)
 EXTRA_BIN := $(OUT)/tests/leaky
 endif
 
-.PHONY: all deps run stop test unit e2e asan migrate lint fuzz bench clean
+.PHONY: all deps run stop test unit e2e asan migrate lint fuzz bench clean install
 .SECONDARY:
 all: $(PROG_BIN) $(TEST_BIN) $(EXTRA_BIN)
 
@@ -105,6 +108,19 @@ stop:
 migrate:
 	@scripts/stack.sh migrate
 
+# Where make install puts things (scripts/install.sh says what goes where).
+PREFIX      ?= /opt/booking
+SYSCONFDIR  ?= /etc/booking
+UNITDIR     ?= /etc/systemd/system
+SYSUSERSDIR ?= /etc/sysusers.d
+NGINX_GROUP ?= www-data
+
+install: $(PROG_BIN)
+	@DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SYSCONFDIR="$(SYSCONFDIR)" \
+	  UNITDIR="$(UNITDIR)" SYSUSERSDIR="$(SYSUSERSDIR)" \
+	  NGINX_GROUP="$(NGINX_GROUP)" BIN_DIR="$(BIN)" \
+	  PROGRAMS="$(PROGRAMS)" scripts/install.sh
+
 # The whole suite: unit tests, end-to-end tests, then both again under
 # AddressSanitizer + UndefinedBehaviorSanitizer, and the fuzz targets
 # for a short while. scripts/test.sh prints the closing count.
@@ -131,4 +147,4 @@ bench: deps all
 clean:
 	rm -rf build cgi-bin/calendar_get cgi-bin/calendar_post \
 	       cgi-bin/oauth_callback cgi-bin/payment_hook cgi-bin/reconcile \
-	       cgi-bin/migrate
+	       cgi-bin/migrate cgi-bin/doctor

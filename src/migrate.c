@@ -1,6 +1,7 @@
 /*
  * migrate - applies the migrations in sql/ (or the directory given) to the
- * database of DATABASE_URL. Exit 0 when the schema is up to date.
+ * database of MIGRATE_DATABASE_URL (the account that may change tables),
+ * or of DATABASE_URL without it. Exit 0 when the schema is up to date.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,12 +12,14 @@
 
 int main(int argc, char **argv)
 {
-	const char *url = getenv("DATABASE_URL");
+	const char *url = getenv("MIGRATE_DATABASE_URL");
 	const char *dir = argc > 1 ? argv[1] : "sql";
 	char err[LIMIT_ERROR_MESSAGE];
 	struct db *db;
 	int rc = 1;
 
+	if (url == NULL || *url == '\0')
+		url = getenv("DATABASE_URL");
 	if (url == NULL || *url == '\0') {
 		fprintf(stderr, "migrate: DATABASE_URL is not set\n");
 		return 1;

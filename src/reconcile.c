@@ -1,7 +1,8 @@
 /*
  * reconcile - run by a timer: finishes what the endpoints left undone
  * (bookings in "scheduling", Meet links still pending, cancellations not
- * yet applied to Google). Prints a one-line summary. Exit 0 when nothing
+ * yet applied to Google) and releases the slots of payments still pending
+ * past their time. Prints a one-line summary. Exit 0 when nothing
  * is left to do, 1 when work waits for a later run, 2 when it could not
  * run.
  */
@@ -29,9 +30,10 @@ int main(void)
 		goto out;
 	}
 	printf("reconcile: %d scheduled, %d meet links, %d cancellations "
-	       "applied, %d failed tries, %d given up, %d waiting\n",
-	       s.scheduled, s.meet_links, s.cancelled, s.failed, s.gave_up,
-	       s.waiting);
+	       "applied, %d pending released, %d failed tries, %d given up, "
+	       "%d waiting\n",
+	       s.scheduled, s.meet_links, s.cancelled, s.released, s.failed,
+	       s.gave_up, s.waiting);
 	rc = s.waiting == 0 ? 0 : 1;
 out:
 	school_close();

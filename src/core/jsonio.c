@@ -17,7 +17,7 @@ static int is_digit(char c)
  * numbers such as "1." and "01", and raw control bytes inside strings. 1
  * when the tokens outside strings are those of RFC 8259 (the grammar is left
  * to json-c), no string holds \u0000 (C strings end there) and every
- * surrogate escape is half of a pair (RFC 7493 §2.1), else 0.
+ * surrogate escape is half of a pair (RFC 7493 §2.1; strict only), else 0.
  */
 /* The value of the four hex digits at s (n bytes left), or -1. */
 static long hex4(const char *s, size_t n)
@@ -58,11 +58,13 @@ static int escape_ok(const char *s, size_t n, size_t i, size_t *skip)
 	if (n - i < 12 || s[i + 6] != '\\' || s[i + 7] != 'u')
 		return 0;
 	lo = hex4(s + i + 8, n - i - 8);
+	if (lo < 0xDC00 || lo > 0xDFFF)
+		return 0;
 	*skip = 11;
-	return lo >= 0xDC00 && lo <= 0xDFFF;
+	return 1;
 }
 
-static int rfc8259_tokens(const char *s, size_t n)
+static int rfc8259_tokens(const char *s, size_t n, int strict)
 {
 	size_t skip;
 
@@ -78,7 +80,8 @@ static int rfc8259_tokens(const char *s, size_t n)
 				    memcmp(s + i + 1, "u0000", 5) == 0)
 					return 0;
 				if (s[i] == '\\' && i + 1 < n) {
-					if (!escape_ok(s, n, i, &skip))
+					if (!escape_ok(s, n, i, &skip) &&
+					    strict)
 						return 0;
 					i += skip;
 				}
@@ -121,8 +124,8 @@ static int rfc8259_tokens(const char *s, size_t n)
 	return 1;
 }
 
-struct json_object *jsonio_parse(const char *data, size_t len, int max_depth,
-                                 char *err, size_t errlen)
+static struct json_object *parse(const char *data, size_t len, int max_depth,
+                                 int strict, char *err, size_t errlen)
 {
 	struct json_tokener *tok;
 	struct json_object *obj = NULL;
@@ -133,12 +136,12 @@ struct json_object *jsonio_parse(const char *data, size_t len, int max_depth,
 		snprintf(err, errlen, "the body is not valid JSON");
 		return NULL;
 	}
-	if (!rfc8259_tokens(data, len)) {
+	if (!rfc8259_tokens(data, len, strict)) {
 		snprintf(err, errlen,
 		         "the body is not valid JSON: unexpected character");
 		return NULL;
 	}
-	if (!utf8_valid(data, len)) {
+	if (strict && !utf8_valid(data, len)) {
 		snprintf(err, errlen,
 		         "the body is not valid JSON: it is not valid UTF-8");
 		return NULL;
@@ -179,6 +182,19 @@ fail:
 	json_object_put(obj);
 	json_tokener_free(tok);
 	return NULL;
+}
+
+struct json_object *jsonio_parse(const char *data, size_t len, int max_depth,
+                                 char *err, size_t errlen)
+{
+	return parse(data, len, max_depth, 1, err, errlen);
+}
+
+struct json_object *jsonio_parse_lenient(const char *data, size_t len,
+                                         int max_depth, char *err,
+                                         size_t errlen)
+{
+	return parse(data, len, max_depth, 0, err, errlen);
 }
 
 struct json_object *jsonio_member(struct json_object *obj, const char *key,

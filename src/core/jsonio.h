@@ -15,10 +15,23 @@
 /*
  * Parses len bytes of JSON, nested at most max_depth deep. Returns a new
  * object the caller releases with json_object_put(), or NULL with a message
- * in err (malformed, too deep, trailing bytes, embedded NUL).
+ * in err (malformed, too deep, trailing bytes, embedded NUL, not strict
+ * UTF-8 (RFC 3629), a surrogate escape without its pair).
  */
 struct json_object *jsonio_parse(const char *data, size_t len, int max_depth,
                                  char *err, size_t errlen)
+        __attribute__((warn_unused_result));
+
+/*
+ * The same, but as loose about Unicode as json-c itself: a \uD800 escape
+ * without its pair becomes U+FFFD and json-c's own UTF-8 check is the only
+ * one. For a large answer from a trusted upstream (a page of Google
+ * Calendar events), where one odd string in one event must not cost the
+ * whole page; check a string with utf8_valid() before storing it.
+ */
+struct json_object *jsonio_parse_lenient(const char *data, size_t len,
+                                         int max_depth, char *err,
+                                         size_t errlen)
         __attribute__((warn_unused_result));
 
 /* The string member key of obj, or NULL when absent or not a string.

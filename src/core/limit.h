@@ -18,4 +18,21 @@
 #define LIMIT_ERROR_MESSAGE     256 /* an error message buffer */
 #define LIMIT_DB_DEADLOCK_TRIES 4   /* a statement of its own that deadlocked */
 
+/* MercadoPago's notifications (web/payguard, school/payment). */
+#define LIMIT_PAYMENT_ID_DIGITS 20 /* a payment id: 1 to 20 digits */
+/* Reads of MercadoPago an unsigned notification may start, per process: a
+ * burst, then one more per refill interval (beyond: 429, no call). */
+#define LIMIT_MP_UNSIGNED_BURST     10
+#define LIMIT_MP_UNSIGNED_REFILL_MS 1000
+/* An id MercadoPago answered 404 for is not read again for an unsigned
+ * notification this long; so many ids are remembered, per process. */
+#define LIMIT_MP_UNKNOWN_TTL_S 60
+#define LIMIT_MP_UNKNOWN_IDS   64
+#define LIMIT_MP_JSON_DEPTH    32 /* nesting of a payment MercadoPago sends */
+/* A pending payment keeps its slot until MercadoPago's date_of_expiration,
+ * this long when it gives none, and never longer than the second bound
+ * after it was first heard of; then reconcile releases the slot. */
+#define LIMIT_PAYMENT_PENDING_H     48
+#define LIMIT_PAYMENT_PENDING_MAX_H 168
+
 #endif

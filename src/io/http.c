@@ -40,6 +40,7 @@ struct http_attempt {
 	int nomem;
 	char retry_after[HTTP_RETRY_AFTER_MAX]; /* raw header value */
 	int has_retry_after;
+	char date[HTTP_RETRY_AFTER_MAX]; /* the raw Date header, "" if none */
 	long status;
 	char content_type[128];
 	CURLcode rc;
@@ -334,30 +335,64 @@ static size_t http_on_body(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
-static size_t http_on_header(char *data, size_t size, size_t n, void *arg)
+/* Copies a header's value (from i, trimmed) into out when it fits. */
+static void http_header_value(const char *data, size_t len, size_t i, char *out,
+                              size_t outlen)
 {
-	static const char name[] = "retry-after:";
-	struct http_attempt *a = arg;
-	size_t len = size * n, i = sizeof(name) - 1, end;
+	size_t end;
 
-	if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
-		/* a new answer (after a 1xx): forget the last one's */
-		a->has_retry_after = 0;
-		return len;
-	}
-	if (len < i || strncasecmp(data, name, i) != 0)
-		return len;
 	while (i < len && (data[i] == ' ' || data[i] == '\t'))
 		i++;
 	end = len;
 	while (end > i && (data[end - 1] == '\r' || data[end - 1] == '\n' ||
 	                   data[end - 1] == ' ' || data[end - 1] == '\t'))
 		end--;
-	if (end - i >= sizeof(a->retry_after))
-		return len; /* not a value we could use */
-	http_copy(a->retry_after, sizeof(a->retry_after), data + i, end - i);
-	a->has_retry_after = 1;
+	if (end - i >= outlen)
+		return; /* not a value we could use */
+	http_copy(out, outlen, data + i, end - i);
+}
+
+static size_t http_on_header(char *data, size_t size, size_t n, void *arg)
+{
+	static const char name[] = "retry-after:", date[] = "date:";
+	struct http_attempt *a = arg;
+	size_t len = size * n, i = sizeof(name) - 1;
+
+	if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+		/* a new answer (after a 1xx): forget the last one's */
+		a->has_retry_after = 0;
+		a->date[0] = '\0';
+		return len;
+	}
+	if (len >= sizeof(date) - 1 &&
+	    strncasecmp(data, date, sizeof(date) - 1) == 0) {
+		http_header_value(data, len, sizeof(date) - 1, a->date,
+		                  sizeof(a->date));
+		return len;
+	}
+	if (len < i || strncasecmp(data, name, i) != 0)
+		return len;
+	{
+		char v[HTTP_RETRY_AFTER_MAX] = "";
+
+		http_header_value(data, len, i, v, sizeof(v));
+		if (v[0] != '\0') {
+			memcpy(a->retry_after, v, sizeof(v));
+			a->has_retry_after = 1;
+		}
+	}
 	return len;
+}
+
+/* The Date header in seconds since the epoch, or -1. */
+static long long http_date(const struct http_attempt *a)
+{
+	time_t when;
+
+	if (a->date[0] == '\0')
+		return -1;
+	when = curl_getdate(a->date, NULL);
+	return when == (time_t)-1 ? -1 : (long long)when;
 }
 
 /* Retry-After (RFC 9110 §10.2.3): delta-seconds or an HTTP-date. Seconds
@@ -723,6 +758,7 @@ enum http_result http_perform(struct http_client *c,
 	out->body_len = len;
 	memcpy(out->content_type, a.content_type, sizeof(out->content_type));
 	out->retry_after_s = http_retry_after_s(&a);
+	out->date = http_date(&a);
 	out->attempts = n;
 	body = NULL;
 	goto out;

@@ -83,6 +83,8 @@ struct http_response {
 	char content_type[128]; /* "" when none; truncated if longer */
 	long retry_after_s;     /* Retry-After in seconds; -1 if none */
 	int attempts;           /* tries made, this answer's included */
+	long long date; /* the Date header (RFC 9110 §6.6.1) in seconds since
+	                   the epoch; -1 when absent or unreadable */
 };
 
 enum http_result {

@@ -110,16 +110,15 @@ out:
 	return rc;
 }
 
-int migrate_apply(struct db *db, const char *dir, FILE *out, char *err,
-                  size_t errlen)
+/* The migration files of dir, sorted, into names (malloc'd, *n of them;
+ * the caller frees them, also on failure). 0, or -1 with err set. */
+static int list_files(const char *dir, char **names, size_t *n, char *err,
+                      size_t errlen)
 {
-	char *names[MIGRATE_MAX_FILES];
-	size_t nnames = 0, i, applied = 0;
-	struct db_rows rows = {0};
 	struct dirent *de;
-	int locked = 0, rc = -1;
 	DIR *d;
 
+	*n = 0;
 	d = opendir(dir);
 	if (d == NULL) {
 		snprintf(err, errlen, "cannot open %s", dir);
@@ -128,16 +127,50 @@ int migrate_apply(struct db *db, const char *dir, FILE *out, char *err,
 	while ((de = readdir(d)) != NULL) {
 		if (!migration_name(de->d_name))
 			continue;
-		if (nnames == MIGRATE_MAX_FILES ||
-		    (names[nnames] = strdup(de->d_name)) == NULL) {
+		if (*n == MIGRATE_MAX_FILES ||
+		    (names[*n] = strdup(de->d_name)) == NULL) {
 			snprintf(err, errlen, "too many migrations");
 			closedir(d);
-			goto out;
+			return -1;
 		}
-		nnames++;
+		(*n)++;
 	}
 	closedir(d);
-	qsort(names, nnames, sizeof(names[0]), cmp_names);
+	qsort(names, *n, sizeof(names[0]), cmp_names);
+	return 0;
+}
+
+/* The SHA-256 of file dir/name in hex. 0, or -1 with err set. */
+static int file_checksum(const char *dir, const char *name, char hex[65],
+                         char *err, size_t errlen)
+{
+	char path[4096];
+	unsigned char sum[32];
+	struct buf text;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	buf_init(&text, MIGRATE_MAX_BYTES);
+	if (read_file(path, &text) != 0) {
+		snprintf(err, errlen, "cannot read %s", path);
+		buf_free(&text);
+		return -1;
+	}
+	crypto_sha256(buf_str(&text), text.len, sum);
+	crypto_hex(sum, sizeof(sum), hex);
+	buf_free(&text);
+	return 0;
+}
+
+int migrate_apply(struct db *db, const char *dir, FILE *out, char *err,
+                  size_t errlen)
+{
+	char *names[MIGRATE_MAX_FILES];
+	size_t nnames = 0, i, applied = 0;
+	struct db_rows rows = {0};
+	int locked = 0, rc = -1;
+
+	if (list_files(dir, names, &nnames, err, errlen) != 0)
+		goto out;
 
 	if (db_query(db, "SELECT GET_LOCK('schema_migrations', 60)", NULL, 0,
 	             &rows) != DB_OK ||
@@ -222,6 +255,73 @@ out:
 	if (locked && db_query(db, "SELECT RELEASE_LOCK('schema_migrations')",
 	                       NULL, 0, &rows) == DB_OK)
 		db_rows_free(&rows);
+	db_rows_free(&rows);
+	for (i = 0; i < nnames; i++)
+		free(names[i]);
+	return rc;
+}
+
+int migrate_status(struct db *db, const char *dir, struct migrate_state *out,
+                   char *err, size_t errlen)
+{
+	char *names[MIGRATE_MAX_FILES];
+	struct migrate_state st;
+	struct db_rows rows = {0};
+	size_t nnames = 0, i;
+	long long exists;
+	int rc = -1;
+
+	memset(&st, 0, sizeof(st));
+	if (list_files(dir, names, &nnames, err, errlen) != 0)
+		goto out;
+	st.files = nnames;
+	if (db_query_int(db,
+	                 "SELECT COUNT(*) FROM information_schema.tables WHERE "
+	                 "table_schema = DATABASE() AND table_name = "
+	                 "'schema_migrations'",
+	                 NULL, 0, &exists) != DB_OK) {
+		snprintf(err, errlen, "%s", db_error(db));
+		goto out;
+	}
+	for (i = 0; i < nnames; i++) {
+		struct db_param p = db_text(names[i]);
+		char hex[65];
+
+		if (exists == 0) {
+			if (st.pending++ == 0)
+				snprintf(st.first_pending,
+				         sizeof(st.first_pending), "%s",
+				         names[i]);
+			continue;
+		}
+		if (db_query(db,
+		             "SELECT checksum FROM schema_migrations "
+		             "WHERE version = ?",
+		             &p, 1, &rows) != DB_OK) {
+			snprintf(err, errlen, "%s", db_error(db));
+			goto out;
+		}
+		if (rows.nrows == 0) {
+			if (st.pending++ == 0)
+				snprintf(st.first_pending,
+				         sizeof(st.first_pending), "%s",
+				         names[i]);
+		} else {
+			if (file_checksum(dir, names[i], hex, err, errlen) != 0)
+				goto out;
+			if (db_cell(&rows, 0, 0) == NULL ||
+			    strcmp(db_cell(&rows, 0, 0), hex) != 0) {
+				if (st.changed++ == 0)
+					snprintf(st.first_changed,
+					         sizeof(st.first_changed), "%s",
+					         names[i]);
+			}
+		}
+		db_rows_free(&rows);
+	}
+	*out = st;
+	rc = 0;
+out:
 	db_rows_free(&rows);
 	for (i = 0; i < nnames; i++)
 		free(names[i]);

@@ -23,4 +23,23 @@ struct db;
 int migrate_apply(struct db *db, const char *dir, FILE *out, char *err,
                   size_t errlen) __attribute__((warn_unused_result));
 
+/* What migrate_status() found. */
+struct migrate_state {
+	size_t files;            /* migrations in the directory */
+	size_t pending;          /* of them, not applied */
+	size_t changed;          /* applied, but the file changed since */
+	char first_pending[256]; /* the first file not applied, "" */
+	char first_changed[256]; /* the first file changed, "" */
+};
+
+/*
+ * Compares dir with schema_migrations, changing nothing: how many files
+ * are not applied yet (all of them when the table does not exist) and
+ * how many changed after they were applied. 0 with *out filled, or -1
+ * with a message in err (dir unreadable, the database failed).
+ */
+int migrate_status(struct db *db, const char *dir, struct migrate_state *out,
+                   char *err, size_t errlen)
+        __attribute__((warn_unused_result));
+
 #endif

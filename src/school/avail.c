@@ -14,12 +14,12 @@
 #include "core/limit.h"
 #include "core/log.h"
 #include "core/tz.h"
+#include "core/utf8.h"
 
 /* This process's copies: per-process state, kept here and nowhere else
  * (the programs are single-threaded). avail_release() empties it. */
 static struct avail_cache {
 	struct avail_copy current; /* the shared cache's version */
-	struct avail_copy window;  /* a window outside the horizon */
 	struct avail_memo memo;
 } cache;
 
@@ -31,6 +31,12 @@ struct avail_memo *avail_memo(void)
 int avail_overlaps(int64_t start, int64_t end, int64_t from, int64_t to)
 {
 	return start < to && end > from;
+}
+
+int avail_window_ok(int64_t now, int64_t from, int64_t to)
+{
+	return from >= now - AVAIL_READ_PAST_S &&
+	       to <= now + AVAIL_READ_AHEAD_S;
 }
 
 const char *avail_state_str(enum avail_state s)
@@ -57,7 +63,6 @@ static void copy_clear(struct avail_copy *c)
 void avail_release(void)
 {
 	copy_clear(&cache.current);
-	copy_clear(&cache.window);
 	free(cache.memo.query);
 	free(cache.memo.body);
 	memset(&cache.memo, 0, sizeof(cache.memo));
@@ -273,8 +278,10 @@ static enum gcal_result list_events(struct proc *proc, const char *request_id,
 	                              errlen);
 }
 
-/* Stores one Google event in calendar_events. */
-static enum db_result store_event(struct proc *proc, struct json_object *ev)
+/* Stores one Google event in calendar_events; skips (and logs) one it
+ * cannot key. */
+static enum db_result store_event(struct proc *proc, const char *request_id,
+                                  struct json_object *ev)
 {
 	struct json_object *st = jsonio_member(ev, "start", json_type_object);
 	struct json_object *en = jsonio_member(ev, "end", json_type_object);
@@ -287,8 +294,14 @@ static enum db_result store_event(struct proc *proc, struct json_object *ev)
 	int64_t start, end;
 	int all_day;
 
-	if (id == NULL || strlen(id) > 255)
-		return DB_OK; /* not something we can key: skip it */
+	if (id == NULL || strlen(id) > 255 || !utf8_valid(id, strlen(id))) {
+		char shown[80];
+
+		log_warn(request_id,
+		         "skipping Google event %s: its id cannot be a key",
+		         utf8_copy(shown, sizeof(shown), id ? id : "(none)"));
+		return DB_OK;
+	}
 	if (gevent_span(ev, &start, &end, &all_day) != 0)
 		return DB_OK; /* no readable times: cannot block a slot */
 	if (tz_format_db(start, s_db, sizeof(s_db)) != 0 ||
@@ -317,8 +330,9 @@ static enum db_result store_event(struct proc *proc, struct json_object *ev)
 
 /* Applies a full (replace everything) or incremental list in one
  * transaction, and records the success. */
-static enum db_result apply(struct proc *proc, const struct gcal_events *ev,
-                            int full, int64_t hstart, int64_t hend)
+static enum db_result apply(struct proc *proc, const char *request_id,
+                            const struct gcal_events *ev, int full,
+                            int64_t hstart, int64_t hend)
 {
 	struct db_param cal = db_text(proc->cfg.google_calendar_id);
 	enum db_result r;
@@ -353,7 +367,17 @@ static enum db_result apply(struct proc *proc, const struct gcal_events *ev,
 			        "'\\\\_%'))",
 			        p, 3, NULL);
 		} else {
-			r = store_event(proc, it);
+			r = store_event(proc, request_id, it);
+		}
+		if (r == DB_ERROR) {
+			/* One event the table cannot take must not stop the
+			 * sync: the others still block their time. */
+			char shown[80];
+
+			log_warn(request_id, "skipping Google event %s: %s",
+			         utf8_copy(shown, sizeof(shown), id),
+			         db_error(proc->db));
+			r = DB_OK;
 		}
 		if (r != DB_OK)
 			goto fail;
@@ -421,6 +445,10 @@ static enum gcal_result refresh(struct proc *proc, const char *request_id,
 
 	memset(&q, 0, sizeof(q));
 	q.single_events = 1;
+	/* A visitor is waiting and the stale copy (or a quick 503) answers
+	 * them: no retry, no sleep; the next request after the TTL tries
+	 * again. */
+	q.max_attempts = 1;
 	if (!full) {
 		char *token = NULL;
 		struct db_param p = db_text(proc->cfg.google_calendar_id);
@@ -457,7 +485,7 @@ static enum gcal_result refresh(struct proc *proc, const char *request_id,
 		record_error(proc, request_id, err, r);
 		return r;
 	}
-	dr = apply(proc, &ev, full, hstart, hend);
+	dr = apply(proc, request_id, &ev, full, hstart, hend);
 	gcal_events_free(&ev);
 	if (dr != DB_OK) {
 		log_warn(request_id, "storing availability: %s",
@@ -506,56 +534,6 @@ static void sleep_ms(long ms)
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	nanosleep(&ts, NULL);
-}
-
-/* A window outside the horizon: asked of Google directly. */
-static enum avail_state direct(struct proc *proc, const char *request_id,
-                               int64_t from, int64_t to,
-                               const struct avail_copy **copy, int64_t *age,
-                               int *why)
-{
-	struct avail_copy *c = &cache.window;
-	char err[LIMIT_ERROR_MESSAGE];
-	struct gcal_events ev = {NULL, NULL};
-	struct gcal_list q;
-	enum gcal_result r;
-	size_t i, n, cap = 0;
-
-	memset(&q, 0, sizeof(q));
-	q.single_events = 1;
-	q.time_min = from;
-	q.time_max = to;
-	r = list_events(proc, request_id, &q, &ev, err, sizeof(err));
-	if (r != GCAL_OK) {
-		log_warn(request_id, "availability outside the cache: %s", err);
-		*why = (int)r;
-		return AVAIL_DOWN;
-	}
-	copy_clear(c);
-	n = json_object_array_length(ev.items);
-	for (i = 0; i < n; i++) {
-		struct json_object *it = json_object_array_get_idx(ev.items, i);
-		const char *status = jsonio_string(it, "status");
-		int64_t s, e;
-		int all_day;
-
-		if (!gevent_blocks_time(it) ||
-		    gevent_span(it, &s, &e, &all_day) != 0 || e <= s)
-			continue;
-		if (push(c, &cap, s, e,
-		         status && strcmp(status, "tentative") == 0) != 0) {
-			gcal_events_free(&ev);
-			*why = (int)GCAL_UNAVAILABLE;
-			return AVAIL_DOWN;
-		}
-	}
-	gcal_events_free(&ev);
-	if (c->n > 1)
-		qsort(c->events, c->n, sizeof(c->events[0]), by_start);
-	c->last_success = tz_now();
-	*copy = c;
-	*age = 0;
-	return AVAIL_MISS;
 }
 
 enum avail_state avail_get(struct proc *proc, const char *request_id,
@@ -633,8 +611,15 @@ enum avail_state avail_get(struct proc *proc, const char *request_id,
 	cur->last_success = s.last_success;
 	now = s.now;
 serve:
-	if (from < cur->horizon_start || to > cur->horizon_end)
-		return direct(proc, request_id, from, to, copy, age, why);
+	if (from < cur->horizon_start || to > cur->horizon_end) {
+		/* Never one Google call per visitor: the public window is
+		 * checked against avail_window_ok(), so this is a horizon
+		 * that fell behind while Google kept failing. */
+		log_warn(request_id, "availability asked outside the cached "
+		                     "horizon");
+		*why = (int)GCAL_UNAVAILABLE;
+		return AVAIL_DOWN;
+	}
 	*copy = cur;
 	*age = now - cur->last_success;
 	if (*age < 0)

@@ -64,10 +64,23 @@ enum avail_state {
 };
 
 /*
+ * The span a public read may ask about, around now: from 7 days ago to 367
+ * days ahead (a 366-day window plus the rest of a local day). It lies
+ * inside the cached horizon, which a full sync renews before it runs short,
+ * so no public read ever costs a Google call of its own.
+ */
+#define AVAIL_READ_PAST_S  AVAIL_HORIZON_PAST_S
+#define AVAIL_READ_AHEAD_S (367 * 86400LL)
+
+/* 1 when [from, to) lies within the span above around now, else 0. */
+int avail_window_ok(int64_t now, int64_t from, int64_t to);
+
+/*
  * The busy times for a window [from, to): *copy is borrowed (valid until
- * the next call), *age the seconds since Google last answered. When the
- * window lies outside the cached horizon, Google is asked for that window
- * directly and *copy is a temporary copy (X-Cache MISS). On AVAIL_DOWN,
+ * the next call), *age the seconds since Google last answered. A window
+ * outside the cached horizon is never asked of Google: it is AVAIL_DOWN
+ * (check avail_window_ok() first). A refresh made here tries Google once,
+ * without sleeping: a stale copy or a quick 503 answers. On AVAIL_DOWN,
  * *why says whether the calendar is not connected or Google or the
  * database failed, as a gcal_result for gcal_respond_error().
  */

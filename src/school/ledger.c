@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/jsonio.h"
+#include "core/limit.h"
 #include "core/log.h"
 #include "core/tz.h"
 
@@ -13,12 +14,19 @@
 	"holdExpiresAt > UTC_TIMESTAMP())"
 
 /* Work reconciliation has on a booking. */
-#define WORK                                                                   \
-	"(status = 'scheduling' OR cancelPending = 1 OR (status = "            \
-	"'scheduled' AND meetLink IS NULL AND createdAt > UTC_TIMESTAMP() - "  \
-	"INTERVAL 24 HOUR))"
+#define WORK_OF(t)                                                             \
+	"(" t "status = 'scheduling' OR " t "cancelPending = 1 OR (" t         \
+	"status = 'scheduled' AND " t "meetLink IS NULL AND " t                \
+	"createdAt > UTC_TIMESTAMP() - INTERVAL 24 HOUR))"
+#define WORK WORK_OF("")
 
 #define TRIES 3 /* a transaction that deadlocks is tried this often */
+
+/* Why a pending booking's slot was released (its lastError). */
+#define RELEASED                                                               \
+	"the payment was still pending when its time to pay ran out "          \
+	"(MercadoPago's date_of_expiration, or the longest a pending "         \
+	"payment keeps its slot): the slot was released"
 
 static void copy_cell(char *out, size_t len, const char *cell)
 {
@@ -40,7 +48,7 @@ static const unsigned char allowed[NSTATUS + 1][NSTATUS] = {
         /* scheduling */ {0, 0, 0, 1, 1, 1},
         /* scheduled */ {0, 0, 1, 0, 1, 0},
         /* cancelled */ {0, 0, 0, 0, 0, 0},
-        /* failed */ {0, 0, 0, 0, 1, 0},
+        /* failed */ {0, 0, 1, 0, 1, 0},
         /* (new) */ {1, 1, 1, 0, 0, 1},
 };
 
@@ -684,17 +692,47 @@ enum db_result ledger_payment_upsert(struct db *db,
 	        db_text(pay->id),     db_text(pay->status),
 	        db_text(pay->detail), db_text(pay->external_reference),
 	        db_text(pay->amount), db_text(pay->currency)};
+	struct db_param q[5] = {
+	        db_int(pay->pending),
+	        pay->expires > 0 ? db_int(pay->expires) : db_null(),
+	        db_int(LIMIT_PAYMENT_PENDING_H),
+	        db_int(LIMIT_PAYMENT_PENDING_MAX_H), db_text(pay->id)};
+	enum db_result r;
+
+	/* A new answer supersedes the reason a previous one was unusable;
+	 * the caller records a new one in the same transaction. */
+	r = db_exec(db,
+	            "INSERT INTO payments (id, status, statusDetail, "
+	            "externalReference, amount, currency, lastNotifiedAt) "
+	            "VALUES (?, LEFT(?, 32), LEFT(?, 64), LEFT(?, 255), ?, "
+	            "LEFT(?, 3), UTC_TIMESTAMP()) ON DUPLICATE KEY UPDATE "
+	            "status = VALUES(status), statusDetail = "
+	            "VALUES(statusDetail), amount = VALUES(amount), "
+	            "currency = VALUES(currency), lastNotifiedAt = "
+	            "UTC_TIMESTAMP(), lastError = NULL",
+	            p, 6, NULL);
+	if (r != DB_OK)
+		return r;
+	/* Counted from when the payment was first heard of (createdAt). */
+	return db_exec(db,
+	               "UPDATE payments SET releaseAt = IF(? = 1, "
+	               "LEAST(COALESCE(FROM_UNIXTIME(?), createdAt + INTERVAL "
+	               "? HOUR), createdAt + INTERVAL ? HOUR), NULL) WHERE id "
+	               "= ?",
+	               q, 5, NULL);
+}
+
+enum db_result ledger_payment_unreadable(struct db *db, const char *pid,
+                                         const char *error)
+{
+	struct db_param p[2] = {db_text(pid), db_text(error)};
 
 	return db_exec(db,
-	               "INSERT INTO payments (id, status, statusDetail, "
-	               "externalReference, amount, currency, lastNotifiedAt) "
-	               "VALUES (?, LEFT(?, 32), LEFT(?, 64), LEFT(?, 255), ?, "
-	               "LEFT(?, 3), UTC_TIMESTAMP()) ON DUPLICATE KEY UPDATE "
-	               "status = VALUES(status), statusDetail = "
-	               "VALUES(statusDetail), amount = VALUES(amount), "
-	               "currency = VALUES(currency), lastNotifiedAt = "
-	               "UTC_TIMESTAMP()",
-	               p, 6, NULL);
+	               "INSERT INTO payments (id, status, lastError, "
+	               "lastNotifiedAt) VALUES (?, 'unknown', LEFT(?, 500), "
+	               "UTC_TIMESTAMP()) ON DUPLICATE KEY UPDATE lastError = "
+	               "VALUES(lastError), lastNotifiedAt = UTC_TIMESTAMP()",
+	               p, 2, NULL);
 }
 
 enum db_result ledger_payment_error(struct db *db, const char *pid,
@@ -731,6 +769,7 @@ static int paid_row(struct db *db, const char *sql, const char *key,
 		out->has_payment = db_cell_ll(&rows, 0, 2) == 1;
 		out->start = db_cell_ll(&rows, 0, 3);
 		out->end = db_cell_ll(&rows, 0, 4);
+		out->hold_expired = db_cell_ll(&rows, 0, 5) == 1;
 		db_rows_free(&rows);
 	}
 	return found;
@@ -741,8 +780,9 @@ int ledger_booking_by_payment(struct db *db, const char *pid,
 {
 	return paid_row(db,
 	                "SELECT id, status, paymentId IS NOT NULL, "
-	                "UNIX_TIMESTAMP(startAt), UNIX_TIMESTAMP(endAt) FROM "
-	                "bookings WHERE paymentId = ?",
+	                "UNIX_TIMESTAMP(startAt), UNIX_TIMESTAMP(endAt), "
+	                "holdExpiresAt <= UTC_TIMESTAMP() FROM bookings WHERE "
+	                "paymentId = ?",
 	                pid, out);
 }
 
@@ -750,8 +790,9 @@ int ledger_booking_lock(struct db *db, const char *id, struct ledger_paid *out)
 {
 	return paid_row(db,
 	                "SELECT id, status, paymentId IS NOT NULL, "
-	                "UNIX_TIMESTAMP(startAt), UNIX_TIMESTAMP(endAt) FROM "
-	                "bookings WHERE id = ? FOR UPDATE",
+	                "UNIX_TIMESTAMP(startAt), UNIX_TIMESTAMP(endAt), "
+	                "holdExpiresAt <= UTC_TIMESTAMP() FROM bookings WHERE "
+	                "id = ? FOR UPDATE",
 	                id, out);
 }
 
@@ -899,6 +940,40 @@ int ledger_give_up(struct db *db, long after_s, int *n)
 	return 0;
 }
 
+int ledger_release_pending(struct db *db, int *n)
+{
+	struct db_rows rows;
+	size_t i;
+	int count = 0;
+
+	if (db_query(db,
+	             "SELECT b.id FROM bookings b JOIN payments p ON p.id = "
+	             "b.paymentId WHERE b.status = 'pending' AND p.releaseAt "
+	             "<= UTC_TIMESTAMP()",
+	             NULL, 0, &rows) != DB_OK) {
+		db_rows_free(&rows);
+		return -1;
+	}
+	for (i = 0; i < rows.nrows; i++) {
+		const char *id = db_cell(&rows, i, 0);
+		enum ledger_result r;
+
+		log_info(NULL,
+		         "booking %s: its payment is still pending past its "
+		         "time: the slot is released",
+		         id);
+		r = ledger_fail(db, id, "pending", RELEASED);
+		if (r == LEDGER_DB_DOWN) {
+			db_rows_free(&rows);
+			return -1;
+		}
+		count += r == LEDGER_OK; /* else it moved: the next run sees */
+	}
+	db_rows_free(&rows);
+	*n = count;
+	return 0;
+}
+
 enum db_result ledger_work_due(struct db *db, int batch, struct db_rows *rows)
 {
 	struct db_param p = db_int(batch);
@@ -962,5 +1037,68 @@ int ledger_work_left(struct db *db, int *n)
 	                 0, &count) != DB_OK)
 		return -1;
 	*n = (int)count;
+	return 0;
+}
+
+/* ---- what the doctor asks ---- */
+
+int ledger_meet_missing(struct db *db, long window_s, long grace_s,
+                        struct ledger_meet_gap *out)
+{
+	struct db_param p[2] = {db_int(window_s), db_int(grace_s)};
+	struct ledger_meet_gap g;
+	struct db_rows rows;
+
+	memset(&g, 0, sizeof(g));
+	if (db_query(db,
+	             "SELECT COUNT(*) OVER (), id, eventId, "
+	             "TIMESTAMPDIFF(SECOND, createdAt, UTC_TIMESTAMP()) "
+	             "FROM bookings WHERE status = 'scheduled' AND "
+	             "eventId IS NOT NULL AND meetLink IS NULL AND "
+	             "createdAt > UTC_TIMESTAMP() - INTERVAL ? SECOND AND "
+	             "createdAt <= UTC_TIMESTAMP() - INTERVAL ? SECOND "
+	             "ORDER BY createdAt DESC, id LIMIT 1",
+	             p, 2, &rows) != DB_OK) {
+		db_rows_free(&rows);
+		return -1;
+	}
+	if (rows.nrows == 1) {
+		g.count = db_cell_ll(&rows, 0, 0);
+		copy_cell(g.id, sizeof(g.id), db_cell(&rows, 0, 1));
+		copy_cell(g.event_id, sizeof(g.event_id), db_cell(&rows, 0, 2));
+		g.age_s = db_cell_ll(&rows, 0, 3);
+	}
+	db_rows_free(&rows);
+	*out = g;
+	return 0;
+}
+
+int ledger_overdue(struct db *db, long long *seconds, char id[33])
+{
+	struct db_rows rows;
+
+	if (db_query(db,
+	             "SELECT b.id, TIMESTAMPDIFF(SECOND, "
+	             "COALESCE(b.nextAttemptAt, (SELECT MAX(h.at) FROM "
+	             "booking_history h WHERE h.bookingId = b.id), "
+	             "b.createdAt), UTC_TIMESTAMP()) AS waited "
+	             "FROM bookings b WHERE " WORK_OF(
+	                     "b.") " AND (b.nextAttemptAt IS NULL OR "
+	                           "b.nextAttemptAt <= "
+	                           "UTC_TIMESTAMP()) ORDER BY waited DESC, "
+	                           "b.id LIMIT 1",
+	             NULL, 0, &rows) != DB_OK) {
+		db_rows_free(&rows);
+		return -1;
+	}
+	*seconds = 0;
+	id[0] = '\0';
+	if (rows.nrows == 1) {
+		*seconds = db_cell_ll(&rows, 0, 1);
+		if (*seconds < 0)
+			*seconds = 0;
+		copy_cell(id, 33, db_cell(&rows, 0, 0));
+	}
+	db_rows_free(&rows);
 	return 0;
 }

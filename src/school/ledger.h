@@ -10,7 +10,8 @@
  *   pending    -> scheduling | failed | cancelled
  *   scheduling -> scheduled | failed | cancelled
  *   scheduled  -> scheduling (rescheduled: Google must follow) | cancelled
- *   failed     -> cancelled
+ *   failed     -> scheduling (a payment approved after its pending slot
+ *                 was released, the slot free again) | cancelled
  *   cancelled  -> (nothing: final)
  *
  * Every change goes through one function that checks the table and applies
@@ -19,7 +20,8 @@
  * to, when, why) in the same transaction: the caller's, or one of its own.
  * A row that moved meanwhile is LEDGER_RACED and nothing is written.
  *
- * The payments table keeps MercadoPago's last known state of each payment;
+ * The payments table keeps MercadoPago's last known state of each payment
+ * (and, while it is pending, when its slot is released);
  * booking_locks holds the one row whose lock serializes "is this slot
  * free?" with the write that takes it.
  */
@@ -231,14 +233,27 @@ struct ledger_payment {
 	const char *status;
 	const char *detail;
 	const char *external_reference;
-	const char *amount; /* "12.50" */
+	const char *amount; /* "12.50", within DECIMAL(12,2) */
 	const char *currency;
+	int pending;     /* pending, in_process: it gets a releaseAt */
+	int64_t expires; /* MercadoPago's date_of_expiration; 0: none */
 };
 
-/* Writes (or updates) the payment's state, with the time it was heard
- * of. */
+/*
+ * Writes (or updates) the payment's state, with the time it was heard of;
+ * its lastError is cleared (the caller writes a new one). A pending one is
+ * released (releaseAt) at expires, or LIMIT_PAYMENT_PENDING_H after it was
+ * first heard of when there is none, and never later than
+ * LIMIT_PAYMENT_PENDING_MAX_H after that; any other has no releaseAt.
+ */
 enum db_result ledger_payment_upsert(struct db *db,
                                      const struct ledger_payment *p)
+        __attribute__((warn_unused_result));
+
+/* Payment pid could not be read: a new row with status "unknown", or the
+ * known one kept; error as its lastError either way. */
+enum db_result ledger_payment_unreadable(struct db *db, const char *pid,
+                                         const char *error)
         __attribute__((warn_unused_result));
 
 /* Why payment pid could not become a class. */
@@ -257,6 +272,7 @@ struct ledger_paid {
 	char status[LEDGER_STATUS_MAX];
 	int has_payment;
 	int64_t start, end;
+	int hold_expired; /* a hold whose holdExpiresAt has passed */
 };
 
 /* The booking tied to payment pid. 1 found, 0 none, -1 database error. */
@@ -327,6 +343,14 @@ int ledger_give_up(struct db *db, long after_s, int *n)
         __attribute__((warn_unused_result));
 
 /*
+ * Pending bookings whose payment's releaseAt has passed become failed
+ * (lastError says why; logged one by one): the slot is free again. Their
+ * number in *n. 0, or -1 when the database failed.
+ */
+int ledger_release_pending(struct db *db, int *n)
+        __attribute__((warn_unused_result));
+
+/*
  * Up to batch bookings with work due now (an event to make, a Meet link
  * still missing on a recent class, an event to delete), oldest first:
  * rows of (id, status, cancelPending "1"/"0", meetLink IS NULL "1"/"0").
@@ -350,5 +374,34 @@ int ledger_has_meet(struct db *db, const char *id)
 /* How many bookings have work left (due now or later) into *n. 0, or
  * -1. */
 int ledger_work_left(struct db *db, int *n) __attribute__((warn_unused_result));
+
+/* ---- what the doctor asks ---- */
+
+/* Recent classes without their Meet link (ledger_meet_missing()). */
+struct ledger_meet_gap {
+	long long count; /* scheduled, with an event, no Meet link */
+	char id[33];     /* the newest of them; "" when count is 0 */
+	char event_id[65];
+	long long age_s; /* since it was made */
+};
+
+/*
+ * The bookings made in the last window_s seconds that are scheduled, have
+ * their Google event, and still no Meet link, older than grace_s (a
+ * conference Google is still preparing is not a gap). Reads only. 0 with
+ * *out filled, or -1 when the database failed.
+ */
+int ledger_meet_missing(struct db *db, long window_s, long grace_s,
+                        struct ledger_meet_gap *out)
+        __attribute__((warn_unused_result));
+
+/*
+ * The longest that work due for reconcile has waited (since it fell due:
+ * its nextAttemptAt, or, without one, since the booking entered its
+ * status) into *seconds (0 when nothing is due), and that booking's id
+ * into id ("" when none). Reads only. 0, or -1 when the database failed.
+ */
+int ledger_overdue(struct db *db, long long *seconds, char id[33])
+        __attribute__((warn_unused_result));
 
 #endif

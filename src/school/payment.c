@@ -1,5 +1,6 @@
 #include "school/payment.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,17 +34,15 @@ static int rank(const char *status)
 	return 0; /* in_mediation, unknown: recorded, nothing else */
 }
 
-/* A payment id as MercadoPago writes them: 1-64 letters and digits. */
+/* A payment id as MercadoPago writes them: a number, no leading zero. */
 int payment_id_valid(const char *s)
 {
 	size_t i;
 
 	for (i = 0; s[i]; i++)
-		if (i >= 64 || !((s[i] >= '0' && s[i] <= '9') ||
-		                 (s[i] >= 'a' && s[i] <= 'z') ||
-		                 (s[i] >= 'A' && s[i] <= 'Z')))
+		if (i >= LIMIT_PAYMENT_ID_DIGITS || s[i] < '0' || s[i] > '9')
 			return 0;
-	return i > 0;
+	return i > 0 && s[0] != '0';
 }
 
 /* The booking the payment names: metadata.booking_id, else
@@ -123,11 +122,125 @@ static enum db_result of(enum ledger_result r)
 	return DB_ERROR;
 }
 
-/* A payment for a booking we already tie to it. */
-static enum db_result advance(struct proc *proc, const char *id,
-                              const char *cur, int64_t start, int64_t end,
-                              const char *new_status, struct payment_outcome *o)
+/* Why a slot Google has something in cannot be taken (a lastError). */
+#define BUSY_IN_GOOGLE "the slot is busy in the school's Google Calendar"
+
+/*
+ * Google's answer for one span, kept across the tries of one recording:
+ * Google is never read inside the transaction (it holds the slot lock).
+ * A try that needs a span asks for it (want) and is rolled back; the loop
+ * reads Google, and the next try uses the answer.
+ */
+struct google_check {
+	int want;  /* this try needs the span below */
+	int known; /* busy is Google's answer for the span below */
+	int busy;
+	int64_t start, end;
+	char own[33]; /* the booking whose own event does not count, or "" */
+};
+
+/*
+ * Under the slot lock: whether [start, end) is taken, by an active booking
+ * other than own (NULL: none) or, with google, by Google's busy times;
+ * *why is BUSY_IN_GOOGLE for the latter, else NULL. DB_RETRY with g->want
+ * set when Google must be read for the span first.
+ */
+static enum db_result slot_taken(struct proc *proc, struct google_check *g,
+                                 int64_t start, int64_t end, const char *own,
+                                 int google, int *taken, const char **why)
 {
+	int t = ledger_slot_taken(proc->db, start, end, own);
+
+	if (t < 0)
+		return DB_ERROR;
+	*taken = t;
+	*why = NULL;
+	if (t || !google)
+		return DB_OK;
+	own = own ? own : "";
+	if (!g->known || g->start != start || g->end != end ||
+	    strcmp(g->own, own) != 0) {
+		g->want = 1;
+		g->known = 0;
+		g->start = start;
+		g->end = end;
+		snprintf(g->own, sizeof(g->own), "%s", own);
+		return DB_RETRY;
+	}
+	*taken = g->busy;
+	*why = g->busy ? BUSY_IN_GOOGLE : NULL;
+	return DB_OK;
+}
+
+/* Reads Google's busy times for the span g asks for. 0, or -1 with
+ * o->calendar saying why (logged). */
+static int google_read(struct proc *proc, const char *request_id,
+                       struct google_check *g, struct payment_outcome *o)
+{
+	enum gcal_result why = GCAL_UNAVAILABLE;
+	int busy = booking_google_busy(proc, request_id, g->start, g->end,
+	                               g->own[0] ? g->own : NULL, &why);
+
+	g->want = 0;
+	if (busy < 0) {
+		o->calendar = why;
+		return -1;
+	}
+	g->busy = busy;
+	g->known = 1;
+	return 0;
+}
+
+/*
+ * A booking that failed while its payment was pending (its slot released
+ * by reconcile, or taken when the payment arrived), now approved: booked
+ * when the slot is free of our bookings and of Google's busy times. The
+ * reasons written here differ from the ones the booking failed with, so
+ * that each write changes the row.
+ */
+static enum db_result approve_late(struct proc *proc, struct google_check *g,
+                                   const char *pid,
+                                   const struct ledger_paid *bk,
+                                   struct payment_outcome *o)
+{
+	const char *why;
+	enum db_result r;
+	int taken;
+
+	if (bk->start <= tz_now()) {
+		o->what = "failed";
+		return of(ledger_fail(proc->db, bk->id, "failed",
+		                      "the payment was approved after the "
+		                      "class's start"));
+	}
+	r = slot_taken(proc, g, bk->start, bk->end, bk->id, 1, &taken, &why);
+	if (r != DB_OK)
+		return r;
+	if (taken) {
+		o->what = "failed: the slot was taken";
+		return of(ledger_fail(
+		        proc->db, bk->id, "failed",
+		        why != NULL ? "the payment was approved, "
+		                      "but " BUSY_IN_GOOGLE
+		                    : "the payment was approved, but the slot "
+		                      "was taken while it was pending"));
+	}
+	o->schedule = 1;
+	o->what = "scheduling";
+	return of(ledger_take_payment(proc->db, bk->id, "failed", "scheduling",
+	                              pid, NULL,
+	                              "the payment was approved after its "
+	                              "slot was released"));
+}
+
+/* A payment for a booking we already tie to it; was_pending: the
+ * payment's last known status was pending. */
+static enum db_result advance(struct proc *proc, struct google_check *g,
+                              const char *pid, const struct ledger_paid *bk,
+                              int was_pending, const char *new_status,
+                              struct payment_outcome *o)
+{
+	const char *id = bk->id, *cur = bk->status;
 	int r = rank(new_status);
 
 	if (r == 3 && strcmp(cur, "cancelled") != 0 &&
@@ -146,7 +259,7 @@ static enum db_result advance(struct proc *proc, const char *id,
 	}
 	if (strcmp(new_status, "approved") == 0 &&
 	    strcmp(cur, "pending") == 0) {
-		int taken = ledger_slot_taken(proc->db, start, end, id);
+		int taken = ledger_slot_taken(proc->db, bk->start, bk->end, id);
 
 		if (taken < 0)
 			return DB_ERROR;
@@ -161,6 +274,9 @@ static enum db_result advance(struct proc *proc, const char *id,
 		return of(ledger_transition(proc->db, id, cur, "scheduling",
 		                            "the payment was approved"));
 	}
+	if (strcmp(new_status, "approved") == 0 && strcmp(cur, "failed") == 0 &&
+	    was_pending)
+		return approve_late(proc, g, pid, bk, o);
 	if (strcmp(new_status, "approved") == 0 &&
 	    strcmp(cur, "scheduling") == 0) {
 		o->schedule = 1; /* finish what a previous delivery began */
@@ -171,31 +287,70 @@ static enum db_result advance(struct proc *proc, const char *id,
 	return DB_OK; /* never backwards */
 }
 
+/*
+ * The payment's transaction_amount as DECIMAL(12,2) text into out (len
+ * bytes; "" when there is none). -1 when the column cannot hold it: not
+ * finite, or more than 10 digits before the point once rounded to cents.
+ */
+static int amount_of(struct json_object *pay, char *out, size_t len)
+{
+	struct json_object *v =
+	        jsonio_member(pay, "transaction_amount", json_type_double);
+	const char *dot;
+	double x;
+
+	out[0] = '\0';
+	if (v == NULL)
+		v = jsonio_member(pay, "transaction_amount", json_type_int);
+	if (v == NULL)
+		return 0;
+	x = json_object_get_double(v);
+	if (!isfinite(x) || fabs(x) >= 1e11)
+		return -1;
+	snprintf(out, len, "%.2f", x);
+	dot = strchr(out, '.');
+	if (dot == NULL || dot - out - (out[0] == '-') > 10) {
+		out[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+/* MercadoPago's date_of_expiration, in seconds; 0 when there is none (or
+ * it is not a time). */
+static int64_t expiration_of(struct json_object *pay)
+{
+	const char *s = jsonio_string(pay, "date_of_expiration");
+	int64_t t;
+
+	if (s == NULL || tz_parse_iso(s, &t, NULL) != TZ_OK)
+		return 0;
+	return t > 0 ? t : 1;
+}
+
 /* Records the payment and what it does to its booking, in the current
  * transaction (under the slot lock). */
 static enum db_result record(struct proc *proc, const char *request_id,
                              const char *pid, struct json_object *pay,
-                             struct payment_outcome *o)
+                             struct google_check *g, struct payment_outcome *o)
 {
 	const char *status = jsonio_string(pay, "status");
 	const char *ref = named_booking(pay);
 	char amount[48] = "", error[400] = "", last[64];
 	struct ledger_payment lp;
 	struct ledger_paid bk;
-	struct json_object *v;
 	enum db_result r;
-	int r_new, approved, found;
+	int r_new, approved, found, was_pending;
 
 	if (status == NULL)
 		status = "unknown";
 	r_new = rank(status);
 	approved = strcmp(status, "approved") == 0;
-	v = jsonio_member(pay, "transaction_amount", json_type_double);
-	if (v == NULL)
-		v = jsonio_member(pay, "transaction_amount", json_type_int);
-	if (v != NULL)
-		snprintf(amount, sizeof(amount), "%.2f",
-		         json_object_get_double(v));
+	if (amount_of(pay, amount, sizeof(amount)) != 0)
+		snprintf(error, sizeof(error),
+		         "the amount (transaction_amount) is beyond what a "
+		         "payment can hold (10 digits and cents): the payment "
+		         "is not used");
 	/* The payment's last known state (never moved backwards). */
 	found = ledger_payment_status(proc->db, pid, last, sizeof(last));
 	if (found < 0)
@@ -205,23 +360,28 @@ static enum db_result record(struct proc *proc, const char *request_id,
 		o->what = "out of order: ignored";
 		return DB_OK;
 	}
+	was_pending = found == 1 && rank(last) == 1;
+	memset(&lp, 0, sizeof(lp));
 	lp.id = pid;
 	lp.status = status;
 	lp.detail = jsonio_string(pay, "status_detail");
 	lp.external_reference = jsonio_string(pay, "external_reference");
 	lp.amount = amount[0] ? amount : NULL;
 	lp.currency = jsonio_string(pay, "currency_id");
+	lp.pending = r_new == 1;
+	lp.expires = expiration_of(pay);
 	r = ledger_payment_upsert(proc->db, &lp);
 	if (r != DB_OK)
 		return r;
+	if (error[0] != '\0')
+		goto failed; /* not to be acted on: nothing else changes */
 	/* The booking already tied to this payment. */
 	found = ledger_booking_by_payment(proc->db, pid, &bk);
 	if (found < 0)
 		return DB_ERROR;
 	if (found == 1) {
 		snprintf(o->booking, sizeof(o->booking), "%s", bk.id);
-		r = advance(proc, o->booking, bk.status, bk.start, bk.end,
-		            status, o);
+		r = advance(proc, g, pid, &bk, was_pending, status, o);
 		goto link;
 	}
 	if (r_new != 1 && !approved) {
@@ -237,18 +397,25 @@ static enum db_result record(struct proc *proc, const char *request_id,
 			return DB_ERROR;
 		if (found == 1 && strcmp(bk.status, "held") == 0 &&
 		    !bk.has_payment) {
-			int taken = ledger_slot_taken(proc->db, bk.start,
-			                              bk.end, ref);
+			const char *why;
+			int taken;
 
+			/* A live hold kept its slot since Google was read
+			 * for it; an expired one is checked again. */
+			r = slot_taken(proc, g, bk.start, bk.end, ref,
+			               bk.hold_expired, &taken, &why);
+			if (r != DB_OK)
+				return r;
 			snprintf(o->booking, sizeof(o->booking), "%s", ref);
-			if (taken < 0)
-				return DB_ERROR;
 			if (taken) {
 				o->what = "failed: the slot was taken";
 				r = of(ledger_take_payment(
 				        proc->db, ref, "held", "failed", pid,
-				        "the held slot was taken by someone "
-				        "else before the payment arrived",
+				        why != NULL
+				                ? why
+				                : "the held slot was taken by "
+				                  "someone else before the "
+				                  "payment arrived",
 				        "the held slot was taken"));
 			} else {
 				o->schedule = approved;
@@ -280,6 +447,7 @@ static enum db_result record(struct proc *proc, const char *request_id,
 		struct bookreq b;
 		char id[33], msg[300];
 		struct ledger_new row = {NULL, pid, NULL, NULL, 0, NULL, NULL};
+		const char *why;
 		int64_t end;
 		int taken;
 
@@ -287,18 +455,19 @@ static enum db_result record(struct proc *proc, const char *request_id,
 			snprintf(error, sizeof(error), "bad metadata: %s", msg);
 			goto failed;
 		}
-		if (crypto_random_hex(id, sizeof(id), 16) != 0)
-			return DB_ERROR;
 		end = b.start + (int64_t)b.duration_min * 60;
-		taken = ledger_slot_taken(proc->db, b.start, end, NULL);
-		if (taken < 0)
+		r = slot_taken(proc, g, b.start, end, NULL, 1, &taken, &why);
+		if (r != DB_OK)
+			return r;
+		if (crypto_random_hex(id, sizeof(id), 16) != 0)
 			return DB_ERROR;
 		row.status = taken      ? "failed"
 		             : approved ? "scheduling"
 		                        : "pending";
-		row.last_error = taken ? "the slot was taken before the "
-		                         "payment arrived"
-		                       : NULL;
+		row.last_error = !taken        ? NULL
+		                 : why != NULL ? why
+		                               : "the slot was taken before "
+		                                 "the payment arrived";
 		row.why = taken      ? "paid, but the slot was taken"
 		          : approved ? "the payment was approved"
 		                     : "the payment is pending";
@@ -321,39 +490,69 @@ link:
 	return ledger_payment_link(proc->db, pid, o->booking);
 }
 
-int payment_record(struct proc *proc, const char *request_id, const char *pid,
-                   struct json_object *pay, struct payment_outcome *o)
+enum payment_result payment_record(struct proc *proc, const char *request_id,
+                                   const char *pid, struct json_object *pay,
+                                   struct payment_outcome *o)
 {
-	int attempt;
+	struct google_check g;
+	int attempt = 0, reads = 0;
 
 	/* Recorded first, in one transaction under the slot lock, so that
 	 * concurrent deliveries of one payment make one booking. */
-	for (attempt = 0; attempt < PAYMENT_TRIES; attempt++) {
+	memset(&g, 0, sizeof(g));
+	while (attempt < PAYMENT_TRIES) {
 		enum db_result r;
 
 		memset(o, 0, sizeof(*o));
+		g.want = 0;
 		r = db_begin(proc->db);
 		if (r == DB_OK)
 			r = ledger_lock_slots(proc->db);
 		if (r == DB_OK)
-			r = record(proc, request_id, pid, pay, o);
+			r = record(proc, request_id, pid, pay, &g, o);
 		if (r == DB_OK)
 			r = db_commit(proc->db);
 		else
 			db_rollback(proc->db);
 		if (r == DB_OK)
-			return 0;
+			return PAYMENT_RECORDED;
+		if (g.want && reads < PAYMENT_TRIES) {
+			/* Google, outside the transaction; then again. */
+			reads++;
+			if (google_read(proc, request_id, &g, o) != 0)
+				return PAYMENT_CALENDAR_DOWN;
+			continue;
+		}
 		if (r != DB_RETRY && r != DB_DUPLICATE) {
 			log_warn(request_id, "recording payment %s: %s", pid,
 			         db_error(proc->db));
-			return -1;
+			return PAYMENT_DB_DOWN;
 		}
+		attempt++;
 	}
 	log_warn(request_id,
 	         "recording payment %s: still conflicting after "
 	         "%d tries",
 	         pid, PAYMENT_TRIES);
-	return -1;
+	return PAYMENT_DB_DOWN;
+}
+
+enum payment_result payment_record_unreadable(struct proc *proc,
+                                              const char *request_id,
+                                              const char *pid, const char *why,
+                                              struct payment_outcome *o)
+{
+	memset(o, 0, sizeof(*o));
+	log_warn(request_id,
+	         "payment %s: %s; recorded as unreadable, no booking changes",
+	         pid, why);
+	if (ledger_payment_unreadable(proc->db, pid, why) != DB_OK) {
+		log_warn(request_id, "recording payment %s: %s", pid,
+		         db_error(proc->db));
+		return PAYMENT_DB_DOWN;
+	}
+	o->what = "failed: unreadable payment";
+	return PAYMENT_RECORDED;
 }
 
 void payment_finish(struct proc *proc, const char *request_id,

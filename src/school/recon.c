@@ -17,6 +17,9 @@ int recon_run(struct proc *proc, struct recon_summary *out)
 	/* Past the give-up point: failed, for the admin to see. */
 	if (ledger_give_up(proc->db, RECON_GIVE_UP_S, &s.gave_up) != 0)
 		return -1;
+	/* A payment still pending past its time keeps no slot. */
+	if (ledger_release_pending(proc->db, &s.released) != 0)
+		return -1;
 	if (ledger_work_due(proc->db, RECON_BATCH, &rows) != DB_OK) {
 		db_rows_free(&rows);
 		return -1;

@@ -8,7 +8,10 @@
  * nextAttemptAt is due (5 s after a failure, doubling up to an hour), and
  * claimed first, so two runs never work on the same booking at once. After
  * 24 hours of failures a booking in "scheduling" is marked "failed" with
- * lastError, and logged.
+ * lastError, and logged. A "pending" booking whose payment is past its
+ * time (payments.releaseAt: MercadoPago's date_of_expiration, or
+ * LIMIT_PAYMENT_PENDING_H) is marked "failed" too, which frees its slot;
+ * the payment approved later books it again if the slot is still free.
  */
 #ifndef RECON_H
 #define RECON_H
@@ -24,6 +27,7 @@ struct recon_summary {
 	int meet_links; /* Meet links filled in */
 	int cancelled;  /* events deleted */
 	int gave_up;    /* bookings marked failed */
+	int released;   /* pending bookings past their payment's time */
 	int failed;     /* tries that failed this run (tried again later) */
 	int waiting;    /* work left for a later run */
 };

@@ -127,13 +127,26 @@ static int add_time(struct buf *b, const char *name, int64_t t)
 	return tz_format_utc(t, s, sizeof(s)) == 0 ? add_param(b, name, s) : -1;
 }
 
+/* The header that carries auth's credentials. */
+static void auth_header(const struct gcal_auth *auth, char *header, size_t len)
+{
+	if (auth->bearer != NULL)
+		snprintf(header, len, "Authorization: Bearer %s", auth->bearer);
+	else
+		snprintf(header, len, "X-Goog-Api-Key: %s",
+		         auth->api_key ? auth->api_key : "");
+}
+
 /*
  * One call: method on url with an optional JSON body; a 2xx answer's JSON
- * in *out (NULL for an empty answer, e.g. a delete's 204).
+ * in *out (NULL for an empty answer, e.g. a delete's 204). tries: at most
+ * that many (0: the client's setting). Google's answers are parsed
+ * leniently: a lone surrogate escape in one event's text must not make the
+ * whole page unreadable.
  */
 static enum gcal_result call(struct proc *proc, const struct gcal_auth *auth,
                              enum http_method method, const char *url,
-                             const char *body, int idempotent,
+                             const char *body, int idempotent, int tries,
                              struct json_object **out, char *err, size_t errlen)
 {
 	char header[4200], herr[LIMIT_ERROR_MESSAGE];
@@ -144,18 +157,14 @@ static enum gcal_result call(struct proc *proc, const struct gcal_auth *auth,
 	enum http_result hr;
 
 	*out = NULL;
-	if (auth->bearer != NULL)
-		snprintf(header, sizeof(header), "Authorization: Bearer %s",
-		         auth->bearer);
-	else
-		snprintf(header, sizeof(header), "X-Goog-Api-Key: %s",
-		         auth->api_key ? auth->api_key : "");
+	auth_header(auth, header, sizeof(header));
 	memset(&req, 0, sizeof(req));
 	req.method = method;
 	req.url = url;
 	req.headers = headers;
 	req.retry_if = rate_limited;
 	req.idempotent = idempotent;
+	req.max_attempts = tries;
 	if (body != NULL) {
 		req.body = body;
 		req.body_len = strlen(body);
@@ -176,7 +185,8 @@ static enum gcal_result call(struct proc *proc, const struct gcal_auth *auth,
 		http_response_free(&res);
 		return GCAL_OK;
 	}
-	*out = jsonio_parse(res.body, res.body_len, 32, herr, sizeof(herr));
+	*out = jsonio_parse_lenient(res.body, res.body_len, 32, herr,
+	                            sizeof(herr));
 	http_response_free(&res);
 	if (*out == NULL || !json_object_is_type(*out, json_type_object)) {
 		json_object_put(*out);
@@ -187,14 +197,14 @@ static enum gcal_result call(struct proc *proc, const struct gcal_auth *auth,
 	return GCAL_OK;
 }
 
-/* One page: GET url, the parsed answer in *out. */
+/* One page: GET url (at most tries times), the parsed answer in *out. */
 static enum gcal_result get_json(struct proc *proc,
                                  const struct gcal_auth *auth, const char *url,
-                                 struct json_object **out, char *err,
+                                 int tries, struct json_object **out, char *err,
                                  size_t errlen)
 {
-	enum gcal_result r =
-	        call(proc, auth, HTTP_GET, url, NULL, 1, out, err, errlen);
+	enum gcal_result r = call(proc, auth, HTTP_GET, url, NULL, 1, tries,
+	                          out, err, errlen);
 
 	if (r == GCAL_OK && *out == NULL) {
 		snprintf(err, errlen, "Google Calendar's answer is empty");
@@ -245,7 +255,8 @@ gcal_events_list(struct proc *proc, const struct gcal_auth *auth,
 		}
 		json_object_put(page);
 		page = NULL;
-		r = get_json(proc, auth, buf_str(&url), &page, err, errlen);
+		r = get_json(proc, auth, buf_str(&url), q->max_attempts, &page,
+		             err, errlen);
 		if (r != GCAL_OK)
 			goto out;
 		list = jsonio_member(page, "items", json_type_array);
@@ -379,7 +390,7 @@ static enum gcal_result call_with(struct proc *proc,
 
 	/* Inserts carry a client-chosen id and patches set values: both are
 	 * safe to repeat. */
-	return call(proc, auth, c->method, c->url, c->body, 1, c->out, err,
+	return call(proc, auth, c->method, c->url, c->body, 1, 0, c->out, err,
 	            errlen);
 }
 
@@ -491,4 +502,153 @@ enum gcal_result gcal_event_delete(struct proc *proc, const char *request_id,
 	               NULL, err, errlen);
 	/* Already deleted (410) or never there (404): done either way. */
 	return r == GCAL_GONE || r == GCAL_NOT_FOUND ? GCAL_OK : r;
+}
+
+/* Digits at s into out ("" when none). */
+static void digits_into(const char *s, char *out, size_t len)
+{
+	size_t n = 0;
+
+	while (s != NULL && s[n] >= '0' && s[n] <= '9' && n + 1 < len)
+		n++;
+	memcpy(out, s ? s : "", n);
+	out[n] = '\0';
+}
+
+/* The project a 403 accessNotConfigured names: the SERVICE_DISABLED
+ * ErrorInfo's consumer "projects/N", else "project=N" in a link or in the
+ * message. */
+static void disabled_project(struct json_object *error, char *out, size_t len)
+{
+	struct json_object *details =
+	        jsonio_member(error, "details", json_type_array);
+	const char *msg = jsonio_string(error, "message"), *p;
+	size_t i, n = details ? json_object_array_length(details) : 0;
+
+	out[0] = '\0';
+	for (i = 0; i < n && out[0] == '\0'; i++) {
+		struct json_object *d = json_object_array_get_idx(details, i);
+		struct json_object *meta =
+		        jsonio_member(d, "metadata", json_type_object);
+		struct json_object *links =
+		        jsonio_member(d, "links", json_type_array);
+		const char *consumer = jsonio_string(meta, "consumer");
+
+		if (consumer != NULL && strncmp(consumer, "projects/", 9) == 0)
+			digits_into(consumer + 9, out, len);
+		if (out[0] == '\0' && links != NULL &&
+		    json_object_array_length(links) > 0) {
+			const char *url = jsonio_string(
+			        json_object_array_get_idx(links, 0), "url");
+
+			p = url ? strstr(url, "project=") : NULL;
+			if (p != NULL)
+				digits_into(p + 8, out, len);
+		}
+	}
+	if (out[0] == '\0' && msg != NULL &&
+	    (p = strstr(msg, "project=")) != NULL)
+		digits_into(p + 8, out, len);
+	if (out[0] == '\0' && msg != NULL &&
+	    (p = strstr(msg, "in project ")) != NULL)
+		digits_into(p + 11, out, len);
+}
+
+enum gcal_result gcal_probe(struct proc *proc, const struct gcal_auth *auth,
+                            const char *calendar_id, struct gcal_probe *out)
+{
+	char header[4200], herr[LIMIT_ERROR_MESSAGE], perr[64];
+	const char *headers[2] = {header, NULL};
+	struct http_response res = {0};
+	struct json_object *body = NULL, *error, *errors;
+	enum gcal_result r = GCAL_UNAVAILABLE;
+	char *cal = http_urlencode(calendar_id);
+	struct http_request req;
+	enum http_result hr;
+	const char *zone, *reason;
+	struct buf url;
+
+	memset(out, 0, sizeof(*out));
+	out->date = -1;
+	buf_init(&url, 8192);
+	if (cal == NULL ||
+	    buf_printf(&url,
+	               "%s/calendar/v3/calendars/%s/events?maxResults=1&"
+	               "prettyPrint=false",
+	               proc->cfg.google_api_base, cal) != 0) {
+		snprintf(out->message, sizeof(out->message), "out of memory");
+		goto out;
+	}
+	auth_header(auth, header, sizeof(header));
+	memset(&req, 0, sizeof(req));
+	req.method = HTTP_GET;
+	req.url = buf_str(&url);
+	req.headers = headers;
+	req.max_attempts = 1;
+	hr = http_perform(proc->http, &req, &res, herr, sizeof(herr));
+	memset(header, 0, sizeof(header));
+	if (hr != HTTP_OK) {
+		snprintf(out->message, sizeof(out->message),
+		         "Google Calendar: %s", herr);
+		r = http_failure(hr);
+		goto out;
+	}
+	out->status = res.status;
+	out->date = res.date;
+	body = jsonio_parse_lenient(res.body, res.body_len, 32, perr,
+	                            sizeof(perr));
+	if (res.status < 200 || res.status > 299) {
+		r = classify(&res, out->message, sizeof(out->message));
+		error = jsonio_member(body, "error", json_type_object);
+		errors = jsonio_member(error, "errors", json_type_array);
+		reason = errors && json_object_array_length(errors) > 0
+		                 ? jsonio_string(
+		                           json_object_array_get_idx(errors, 0),
+		                           "reason")
+		                 : NULL;
+		snprintf(out->reason, sizeof(out->reason), "%s",
+		         reason ? reason : "");
+		if (reason != NULL &&
+		    strcmp(reason, "accessNotConfigured") == 0)
+			disabled_project(error, out->project,
+			                 sizeof(out->project));
+		goto out;
+	}
+	if (body == NULL || !json_object_is_type(body, json_type_object)) {
+		snprintf(out->message, sizeof(out->message),
+		         "Google Calendar's answer is not JSON");
+		goto out;
+	}
+	zone = jsonio_string(body, "timeZone");
+	snprintf(out->time_zone, sizeof(out->time_zone), "%s",
+	         zone ? zone : "");
+	snprintf(out->message, sizeof(out->message),
+	         "Google Calendar answered %ld", res.status);
+	r = GCAL_OK;
+out:
+	json_object_put(body);
+	http_response_free(&res);
+	buf_free(&url);
+	free(cal);
+	return r;
+}
+
+enum gcal_result gcal_event_read(struct proc *proc,
+                                 const struct gcal_auth *auth,
+                                 const char *event_id, struct json_object **out,
+                                 char *err, size_t errlen)
+{
+	enum gcal_result r;
+	struct buf url;
+
+	*out = NULL;
+	buf_init(&url, 8192);
+	if (event_url(proc, &url, event_id, NULL) != 0) {
+		buf_free(&url);
+		snprintf(err, errlen, "out of memory");
+		return GCAL_UNAVAILABLE;
+	}
+	r = get_json(proc, auth, buf_str(&url), 1, out, err, errlen);
+	buf_free(&url);
+	return r;
 }

@@ -44,6 +44,8 @@ struct gcal_list {
 	int single_events;      /* expand recurring events */
 	int order_by_start;     /* orderBy=startTime (needs single_events) */
 	int show_deleted;
+	int max_attempts; /* tries per page; 0: the client's setting, 1 on a
+	                     request path a stale copy can answer */
 };
 
 /* What events.list gave, every page followed. */
@@ -105,6 +107,40 @@ enum gcal_result gcal_event_delete(struct proc *proc, const char *request_id,
                                    const char *event_id,
                                    const char *send_updates, char *err,
                                    size_t errlen)
+        __attribute__((warn_unused_result));
+
+/* What one small read of a calendar told (gcal_probe()). Never holds the
+ * key or a token. */
+struct gcal_probe {
+	long status;        /* HTTP status; 0 when no answer came */
+	char reason[64];    /* errors[0].reason (accessNotConfigured), "" */
+	char project[32];   /* the Cloud project number Google named, "" */
+	char message[512];  /* what Google answered, in English */
+	char time_zone[64]; /* the calendar's own zone (events.list's
+	                       timeZone), "" when not given */
+	long long date;     /* the answer's Date header; -1 when none */
+};
+
+/*
+ * events.list of calendar_id with maxResults=1 and no timeZone parameter,
+ * one try: whether the credentials can read it, the calendar's own time
+ * zone and Google's clock. The project comes from a 403
+ * accessNotConfigured (ErrorInfo SERVICE_DISABLED's consumer, else the
+ * activation link; protocols.md §11.2). Returns the call's result; *out is
+ * always filled.
+ */
+enum gcal_result gcal_probe(struct proc *proc, const struct gcal_auth *auth,
+                            const char *calendar_id, struct gcal_probe *out)
+        __attribute__((warn_unused_result));
+
+/*
+ * events.get of event_id on GOOGLE_CALENDAR_ID with the given credentials,
+ * one try; *out as gcal_event_get() (the caller puts it).
+ */
+enum gcal_result gcal_event_read(struct proc *proc,
+                                 const struct gcal_auth *auth,
+                                 const char *event_id, struct json_object **out,
+                                 char *err, size_t errlen)
         __attribute__((warn_unused_result));
 
 /* A short English name of r. */

@@ -150,6 +150,45 @@ static void record_failure(struct proc *proc, const char *request_id,
 }
 
 /*
+ * Asks Google's token endpoint for a new access token with the refresh
+ * token (RFC 6749 §6), at most tries times (0: the client's setting). As
+ * http_perform(); the form, which holds the client secret and the refresh
+ * token, is wiped before returning.
+ */
+static enum http_result ask_token(struct proc *proc, const char *refresh,
+                                  int tries, struct http_response *res,
+                                  char *err, size_t errlen)
+{
+	struct http_request req;
+	enum http_result hr = HTTP_ERR_NOMEM;
+	struct buf form;
+
+	buf_init(&form, 16384);
+	if (http_form_add(&form, "client_id", proc->cfg.auth_google_id) ||
+	    http_form_add(&form, "client_secret",
+	                  proc->cfg.auth_google_secret) ||
+	    http_form_add(&form, "grant_type", "refresh_token") ||
+	    http_form_add(&form, "refresh_token", refresh)) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	memset(&req, 0, sizeof(req));
+	req.method = HTTP_POST;
+	req.url = proc->cfg.google_oauth_token_url;
+	req.body = buf_str(&form);
+	req.body_len = form.len;
+	req.content_type = "application/x-www-form-urlencoded";
+	req.idempotent = 1; /* renewing twice does no harm */
+	req.max_attempts = tries;
+	hr = http_perform(proc->http, &req, res, err, errlen);
+out:
+	if (form.data != NULL)
+		OPENSSL_cleanse(form.data, form.len);
+	buf_free(&form);
+	return hr;
+}
+
+/*
  * Calls Google's token endpoint with the refresh token and stores the new
  * access token. Called only by the holder of the lease.
  */
@@ -158,17 +197,14 @@ static enum gtoken_result renew(struct proc *proc, const char *request_id,
 {
 	enum gtoken_result result = GTOKEN_UPSTREAM;
 	struct http_response res = {0};
-	struct http_request req;
 	struct json_object *body = NULL, *v;
 	unsigned char *box = NULL;
 	size_t boxlen = 0;
 	char *refresh = NULL, err[LIMIT_ERROR_MESSAGE], msg[256];
 	const char *access, *code;
-	struct buf form;
 	long expires_in;
 	enum http_result hr;
 
-	buf_init(&form, 16384);
 	refresh = open_box(proc, r->refresh, r->refresh_len, AAD_REFRESH);
 	if (refresh == NULL) {
 		/* Sealed under another key, or damaged: only a new sign-in
@@ -180,22 +216,7 @@ static enum gtoken_result renew(struct proc *proc, const char *request_id,
 		result = GTOKEN_NOT_CONNECTED;
 		goto out;
 	}
-	if (http_form_add(&form, "client_id", proc->cfg.auth_google_id) ||
-	    http_form_add(&form, "client_secret",
-	                  proc->cfg.auth_google_secret) ||
-	    http_form_add(&form, "grant_type", "refresh_token") ||
-	    http_form_add(&form, "refresh_token", refresh)) {
-		record_failure(proc, request_id, r->id, 0, "out of memory");
-		goto out;
-	}
-	memset(&req, 0, sizeof(req));
-	req.method = HTTP_POST;
-	req.url = proc->cfg.google_oauth_token_url;
-	req.body = buf_str(&form);
-	req.body_len = form.len;
-	req.content_type = "application/x-www-form-urlencoded";
-	req.idempotent = 1; /* renewing twice does no harm */
-	hr = http_perform(proc->http, &req, &res, err, sizeof(err));
+	hr = ask_token(proc, refresh, 0, &res, err, sizeof(err));
 	if (hr != HTTP_OK) {
 		snprintf(msg, sizeof(msg), "token endpoint: %s",
 		         http_result_str(hr));
@@ -279,9 +300,6 @@ out:
 	free(box);
 	if (refresh != NULL)
 		crypto_free_secret(refresh, strlen(refresh));
-	if (form.data != NULL) /* it held the secret and the refresh token */
-		OPENSSL_cleanse(form.data, form.len);
-	buf_free(&form);
 	return result;
 }
 
@@ -490,4 +508,84 @@ int gtoken_status(struct db *db, struct gtoken_status *out)
 	}
 	db_rows_free(&rows);
 	return 0;
+}
+
+enum gtoken_result gtoken_probe(struct proc *proc, struct gtoken *tok,
+                                struct gtoken_probe *p)
+{
+	enum gtoken_result result = GTOKEN_UPSTREAM;
+	struct http_response res = {0};
+	struct json_object *body = NULL;
+	char *refresh = NULL, err[LIMIT_ERROR_MESSAGE];
+	const char *access, *code, *desc;
+	enum http_result hr;
+	struct row r;
+	int found;
+
+	memset(p, 0, sizeof(*p));
+	p->date = -1;
+	found = read_row(proc, &r);
+	if (found < 0) {
+		snprintf(p->message, sizeof(p->message),
+		         "the database cannot be read: %s", db_error(proc->db));
+		row_free(&r);
+		return GTOKEN_DB_DOWN;
+	}
+	if (found == 0) {
+		snprintf(p->message, sizeof(p->message),
+		         "no refresh token is stored");
+		row_free(&r);
+		return GTOKEN_NOT_CONNECTED;
+	}
+	refresh = open_box(proc, r.refresh, r.refresh_len, AAD_REFRESH);
+	row_free(&r);
+	if (refresh == NULL) {
+		snprintf(p->message, sizeof(p->message),
+		         "the stored refresh token cannot be decrypted with "
+		         "TOKEN_ENCRYPTION_KEY (was the key changed?)");
+		result = GTOKEN_NOT_CONNECTED;
+		goto out;
+	}
+	hr = ask_token(proc, refresh, 1, &res, err, sizeof(err));
+	if (hr != HTTP_OK) {
+		snprintf(p->message, sizeof(p->message),
+		         "Google's token endpoint did not answer: %s", err);
+		goto out;
+	}
+	p->status = res.status;
+	p->date = res.date;
+	body = jsonio_parse(res.body, res.body_len, 8, err, sizeof(err));
+	code = body ? jsonio_string(body, "error") : NULL;
+	desc = body ? jsonio_string(body, "error_description") : NULL;
+	if (code != NULL)
+		snprintf(p->error, sizeof(p->error), "%s", code);
+	access = body ? jsonio_string(body, "access_token") : NULL;
+	if (res.status == 200 && access != NULL && *access != '\0') {
+		tok->access = strdup(access);
+		tok->expires_at = 0; /* not stored: nothing to compare with */
+		if (tok->access == NULL) {
+			snprintf(p->message, sizeof(p->message),
+			         "out of memory");
+			goto out;
+		}
+		snprintf(p->message, sizeof(p->message),
+		         "Google renewed the access token");
+		result = GTOKEN_OK;
+		goto out;
+	}
+	snprintf(p->message, sizeof(p->message),
+	         "Google's token endpoint answered HTTP %ld%s%s%s%.200s",
+	         res.status, code ? " " : "", code ? code : "",
+	         desc ? ": " : "", desc ? desc : "");
+	if (res.status == 400 && code != NULL &&
+	    strcmp(code, "invalid_grant") == 0)
+		result = GTOKEN_NOT_CONNECTED;
+out:
+	json_object_put(body);
+	if (res.body != NULL) /* it held the access token */
+		OPENSSL_cleanse(res.body, res.body_len);
+	http_response_free(&res);
+	if (refresh != NULL)
+		crypto_free_secret(refresh, strlen(refresh));
+	return result;
 }

@@ -87,6 +87,28 @@ struct gtoken_status {
 int gtoken_status(struct db *db, struct gtoken_status *out)
         __attribute__((warn_unused_result));
 
+/* What gtoken_probe() learned. Never holds a token or the secret. */
+struct gtoken_probe {
+	long status;       /* the token endpoint's HTTP status; 0: none */
+	char error[64];    /* its "error" (invalid_grant, ...); "" when none */
+	char message[512]; /* what happened, in English */
+	long long date;    /* its Date header (epoch seconds); -1 when none */
+};
+
+/*
+ * Tests the stored grant and changes nothing: opens the admin's refresh
+ * token and asks Google's token endpoint, once, for an access token, which
+ * goes to *tok (the caller clears it with gtoken_clear()) and is NOT
+ * stored, nor is the outcome: the doctor only reads. GTOKEN_OK;
+ * GTOKEN_NOT_CONNECTED when no token is stored, it cannot be opened with
+ * TOKEN_ENCRYPTION_KEY, or Google answers invalid_grant; GTOKEN_UPSTREAM
+ * when the endpoint refused the client (p->error says so) or did not
+ * answer; GTOKEN_DB_DOWN. *p is always filled.
+ */
+enum gtoken_result gtoken_probe(struct proc *proc, struct gtoken *tok,
+                                struct gtoken_probe *p)
+        __attribute__((warn_unused_result));
+
 /* The message of the 503 calendar_not_connected answer. */
 #define GTOKEN_NOT_CONNECTED_MESSAGE                                           \
 	"The school's Google Calendar is not connected: the admin must sign "  \

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/buf.h"
 #include "core/crypto.h"
@@ -155,47 +156,86 @@ enum mp_sig mp_signature_verify(const char *secret, const char *header,
 	return MP_SIG_OK;
 }
 
-enum mp_result mp_payment_get(struct proc *proc, const char *request_id,
-                              const char *id, struct json_object **out,
-                              char *err, size_t errlen)
+/* Whether a Content-Type names JSON: application/json or a +json type,
+ * parameters aside, in any case. */
+static int is_json_type(const char *ctype)
 {
-	char header[600], herr[LIMIT_ERROR_MESSAGE], perr[64];
+	size_t n = strcspn(ctype, "; \t");
+
+	return (n == 16 && strncasecmp(ctype, "application/json", 16) == 0) ||
+	       (n > 5 && strncasecmp(ctype + n - 5, "+json", 5) == 0);
+}
+
+/*
+ * GET mp_api_base + path with MP_ACCESS_TOKEN, at most tries times (0: the
+ * client's setting). MP_OK when an answer came (*res holds it, whatever its
+ * status), MP_REFUSED on 401/403 (*res too), MP_UNAVAILABLE when none came;
+ * err says why. *res is the caller's to release in every case.
+ */
+static enum mp_result get(struct proc *proc, const char *path, int tries,
+                          struct http_response *res, char *err, size_t errlen)
+{
+	char header[600], herr[LIMIT_ERROR_MESSAGE];
 	const char *headers[2] = {header, NULL};
-	struct http_response res = {0};
 	struct http_request req;
 	enum http_result hr;
-	char *enc = http_urlencode(id);
-	struct buf url;
 	enum mp_result r = MP_UNAVAILABLE;
+	struct buf url;
 
 	buf_init(&url, 4096);
-	if (enc == NULL ||
-	    buf_printf(&url, "%s/v1/payments/%s", proc->cfg.mp_api_base, enc)) {
+	if (buf_printf(&url, "%s%s", proc->cfg.mp_api_base, path)) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
 	snprintf(header, sizeof(header), "Authorization: Bearer %s",
-	         proc->cfg.mp_access_token);
+	         proc->cfg.mp_access_token ? proc->cfg.mp_access_token : "");
 	memset(&req, 0, sizeof(req));
 	req.method = HTTP_GET;
 	req.url = buf_str(&url);
 	req.headers = headers;
-	hr = http_perform(proc->http, &req, &res, herr, sizeof(herr));
+	req.max_attempts = tries;
+	hr = http_perform(proc->http, &req, res, herr, sizeof(herr));
 	memset(header, 0, sizeof(header));
 	if (hr != HTTP_OK) {
 		snprintf(err, errlen, "MercadoPago: %s", herr);
 		goto out;
 	}
+	if (res->status == 401 || res->status == 403) {
+		snprintf(err, errlen,
+		         "MercadoPago refused MP_ACCESS_TOKEN (HTTP %ld)",
+		         res->status);
+		r = MP_REFUSED;
+		goto out;
+	}
+	r = MP_OK;
+out:
+	buf_free(&url);
+	return r;
+}
+
+enum mp_result mp_payment_get(struct proc *proc, const char *request_id,
+                              const char *id, int max_attempts,
+                              struct json_object **out, char *err,
+                              size_t errlen)
+{
+	char perr[128];
+	struct http_response res = {0};
+	char *enc = http_urlencode(id);
+	struct buf path;
+	enum mp_result r = MP_UNAVAILABLE;
+
+	buf_init(&path, 1024);
+	if (enc == NULL || buf_printf(&path, "/v1/payments/%s", enc)) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	r = get(proc, buf_str(&path), max_attempts, &res, err, errlen);
+	if (r != MP_OK)
+		goto out;
+	r = MP_UNAVAILABLE;
 	if (res.status == 404) {
 		snprintf(err, errlen, "MercadoPago knows no payment %.64s", id);
 		r = MP_NOT_FOUND;
-		goto out;
-	}
-	if (res.status == 401 || res.status == 403) {
-		snprintf(err, errlen,
-		         "MercadoPago refused MP_ACCESS_TOKEN (HTTP %ld)",
-		         res.status);
-		r = MP_REFUSED;
 		goto out;
 	}
 	if (res.status != 200) {
@@ -203,18 +243,65 @@ enum mp_result mp_payment_get(struct proc *proc, const char *request_id,
 		         res.status);
 		goto out;
 	}
-	*out = jsonio_parse(res.body, res.body_len, 32, perr, sizeof(perr));
+	if (!is_json_type(res.content_type)) {
+		/* A page on the way (a proxy's, a maintenance one): not
+		 * MercadoPago's answer. */
+		snprintf(err, errlen, "MercadoPago's answer is not JSON");
+		goto out;
+	}
+	*out = jsonio_parse(res.body, res.body_len, LIMIT_MP_JSON_DEPTH, perr,
+	                    sizeof(perr));
 	if (*out == NULL || !json_object_is_type(*out, json_type_object)) {
+		if (*out != NULL)
+			snprintf(perr, sizeof(perr), "it is not a JSON object");
 		json_object_put(*out);
 		*out = NULL;
-		snprintf(err, errlen, "MercadoPago's answer is not JSON");
+		snprintf(err, errlen,
+		         "MercadoPago's answer could not be read (%s)", perr);
+		r = MP_UNREADABLE;
 		goto out;
 	}
 	r = MP_OK;
 out:
 	(void)request_id;
 	http_response_free(&res);
-	buf_free(&url);
+	buf_free(&path);
 	free(enc);
+	return r;
+}
+
+enum mp_result mp_user_me(struct proc *proc, struct mp_user *out, char *err,
+                          size_t errlen)
+{
+	char perr[64];
+	struct http_response res = {0};
+	struct json_object *body = NULL, *id;
+	enum mp_result r;
+	const char *s;
+
+	memset(out, 0, sizeof(*out));
+	r = get(proc, "/users/me", 1, &res, err, errlen);
+	out->status = res.status;
+	if (r != MP_OK)
+		goto out;
+	r = MP_UNAVAILABLE;
+	body = jsonio_parse(res.body, res.body_len, 16, perr, sizeof(perr));
+	if (res.status != 200 || body == NULL ||
+	    !json_object_is_type(body, json_type_object)) {
+		snprintf(err, errlen, "MercadoPago answered HTTP %ld%s",
+		         res.status,
+		         res.status == 200 ? " without a JSON object" : "");
+		goto out;
+	}
+	id = jsonio_member(body, "id", json_type_int);
+	out->id = id ? (long long)json_object_get_int64(id) : 0;
+	s = jsonio_string(body, "nickname");
+	snprintf(out->nickname, sizeof(out->nickname), "%s", s ? s : "");
+	s = jsonio_string(body, "site_id");
+	snprintf(out->site_id, sizeof(out->site_id), "%s", s ? s : "");
+	r = MP_OK;
+out:
+	json_object_put(body);
+	http_response_free(&res);
 	return r;
 }

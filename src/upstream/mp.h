@@ -56,19 +56,42 @@ const char *mp_sig_str(enum mp_sig s);
 
 enum mp_result {
 	MP_OK = 0,
-	MP_NOT_FOUND,  /* 404: unknown payment (the panel's made-up ids) */
-	MP_REFUSED,    /* 401/403: the access token is refused */
-	MP_UNAVAILABLE /* 5xx, timeouts, a bad answer */
+	MP_NOT_FOUND,   /* 404: unknown payment (the panel's made-up ids) */
+	MP_REFUSED,     /* 401/403: the access token is refused */
+	MP_UNAVAILABLE, /* 5xx, timeouts, an answer that is not JSON */
+	MP_UNREADABLE   /* 200 and JSON, but not a JSON object we can read
+	                   (malformed, nested past LIMIT_MP_JSON_DEPTH, not
+	                   valid UTF-8): it will read the same next time */
 };
 
 /*
- * GET $MP_API_BASE/v1/payments/{id} with MP_ACCESS_TOKEN (retried on
- * 5xx and timeouts). On MP_OK *out is the payment (a new object the caller
- * puts); otherwise err says what happened.
+ * GET $MP_API_BASE/v1/payments/{id} with MP_ACCESS_TOKEN, at most
+ * max_attempts tries (0: the client's; retries are on 5xx and timeouts,
+ * with sleeps between them: a request path passes 1). On MP_OK *out is the
+ * payment (a new object the caller puts); otherwise err says what
+ * happened (never the token, nor the answer's text).
  */
 enum mp_result mp_payment_get(struct proc *proc, const char *request_id,
-                              const char *id, struct json_object **out,
-                              char *err, size_t errlen)
+                              const char *id, int max_attempts,
+                              struct json_object **out, char *err,
+                              size_t errlen)
         __attribute__((warn_unused_result));
+
+/* Who MP_ACCESS_TOKEN belongs to (mp_user_me()). */
+struct mp_user {
+	long long id; /* 0 when not given */
+	char nickname[128];
+	char site_id[8]; /* MLA, MLB, ...; "" when not given */
+	long status;     /* the HTTP status; 0 when no answer came */
+};
+
+/*
+ * GET $MP_API_BASE/users/me with MP_ACCESS_TOKEN, one try (protocols.md
+ * §12.1): whether MercadoPago accepts the token. MP_OK with *out filled;
+ * MP_REFUSED on 401/403; MP_UNAVAILABLE otherwise, err saying why (never
+ * the token). out->status is set whenever an answer came.
+ */
+enum mp_result mp_user_me(struct proc *proc, struct mp_user *out, char *err,
+                          size_t errlen) __attribute__((warn_unused_result));
 
 #endif

@@ -305,6 +305,43 @@ static int catch_term(void)
 	               : -1;
 }
 
+/*
+ * systemd's LISTEN_FDS protocol (sd_listen_fds(3)): the listening socket
+ * comes as fd 3, with LISTEN_PID naming this process. libfcgi listens on fd
+ * 0, where spawn-fcgi and systemd's StandardInput=socket put it, so it is
+ * moved there. 0 when there was nothing to adopt or it was adopted, -1 when
+ * the variables are there but unusable.
+ */
+static int adopt_listen_fds(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	char *end;
+	long long n;
+
+	if (pid == NULL || fds == NULL)
+		return 0;
+	errno = 0;
+	n = strtoll(pid, &end, 10);
+	if (errno != 0 || end == pid || *end != '\0' ||
+	    n != (long long)getpid())
+		return 0; /* meant for another process */
+	if (strcmp(fds, "1") != 0) {
+		log_fatal("LISTEN_FDS=%.8s: one listening socket expected",
+		          fds);
+		return -1;
+	}
+	if (dup2(3, 0) < 0) {
+		log_fatal("cannot take the socket systemd passed: %s",
+		          strerror(errno));
+		return -1;
+	}
+	(void)close(3);
+	(void)unsetenv("LISTEN_PID");
+	(void)unsetenv("LISTEN_FDS");
+	(void)unsetenv("LISTEN_FDNAMES");
+	return 0;
+}
+
 int app_main(const char *program, unsigned needs,
              const struct app_route *routes, size_t nroutes,
              const struct app_hooks *hooks)
@@ -313,6 +350,9 @@ int app_main(const char *program, unsigned needs,
 	FCGX_Request fr;
 	int rc = 1;
 
+	log_init(program);
+	if (adopt_listen_fds() != 0)
+		return 1;
 	if (proc_open(&proc, program, needs) != 0 ||
 	    (hooks != NULL && hooks->start != NULL &&
 	     hooks->start(&proc) != 0)) {

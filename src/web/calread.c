@@ -271,6 +271,13 @@ int calread_availability(struct proc *proc, struct request *req,
 		if (status != 0)
 			return status;
 	}
+	if (!avail_window_ok(tz_now(), from, to))
+		return response_error(
+		        res, 400, "invalid_parameter",
+		        "from and to must lie between %lld days "
+		        "ago and %lld days ahead: availability is "
+		        "kept for that span.",
+		        AVAIL_READ_PAST_S / 86400, AVAIL_READ_AHEAD_S / 86400);
 	state = avail_get(proc, req->request_id, from, to, &copy, &age, &why);
 	if (state == AVAIL_DOWN)
 		return reply_calendar_error(res, (enum gcal_result)why);

@@ -174,13 +174,17 @@ class Stack:
 
     # ---- the database ----
 
+    def db_client(self, program="mariadb"):
+        """The command line of a MariaDB client (mariadb, mariadb-dump)
+        logged in as the stack's database root: its socket and password
+        are in the client settings stack.sh writes (mode 600)."""
+        return [program, "--defaults-file=" + os.path.join(self.dir, "mariadb-root.cnf")]
+
     def sql(self, statement):
         """Runs SQL as the database's root; rows as lists of strings
         (None for NULL). Tests pass only literals they wrote."""
         p = subprocess.run(
-            ["mariadb", "--no-defaults", "--protocol=socket",
-             "--socket=" + os.path.join(self.dir, "run", "mysql.sock"),
-             "-uroot", "-N", "-B", "booking", "-e", statement],
+            self.db_client() + ["-N", "-B", "booking", "-e", statement],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
         if p.returncode != 0:
             raise RuntimeError("SQL failed: %s" % p.stderr)

@@ -142,9 +142,7 @@ def admin_row():
 
 
 def mysqldump(hex_blob):
-    args = ["mariadb-dump", "--no-defaults", "--protocol=socket",
-            "--socket=" + os.path.join(stack().dir, "run", "mysql.sock"),
-            "-uroot", "--skip-extended-insert"]
+    args = stack().db_client("mariadb-dump") + ["--skip-extended-insert"]
     if hex_blob:
         args.append("--hex-blob")
     p = subprocess.run(args + ["booking"], stdout=subprocess.PIPE,

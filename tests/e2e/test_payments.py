@@ -10,8 +10,9 @@ the hold named by metadata.booking_id / external_reference, or the class
 carried in the metadata; the state machine (pending, approved, rejected,
 refunded / cancelled / charged_back) that never moves back; exactly one
 booking and one event under 50 concurrent deliveries; 200 once the state is
-durable even with Google down (then reconcile finishes it); 5xx when
-MercadoPago's API fails and nothing stored; 200 for an unknown payment;
+durable even with Google down (then reconcile finishes it); 5xx at once
+when MercadoPago's API fails (one try, nothing stored: MercadoPago sends
+it again); 200 for an unknown payment;
 failed bookings and payments.lastError for a taken slot or bad metadata.
 
 Each test starts from empty `bookings` and `payments` tables and a reset
@@ -706,14 +707,15 @@ class PaymentsFailures(PaymentBase):
         r = notify(pid)
         self.assertIn(r["status"], (502, 503), r)
         self.assertRefused(r, r["status"])
-        self.assertGreaterEqual(len(mp_gets(pid)), 2, "a 5xx is retried")
+        self.assertEqual(len(mp_gets(pid)), 1,
+                         "one try: MercadoPago sends it again, no one waits on a retry")
         self.assertNothingStored()
         # MercadoPago sends it again once its API is back.
         clear_faults()
         self.delivered(pid)
         self.assertScheduled(self.only_booking(pid)["id"], start, pid=pid)
 
-    def test_payments_mercadopago_transient_failures_are_retried(self):
+    def test_payments_mercadopago_transient_failures_are_delivered_again(self):
         for i, fault in enumerate(({"status": 500}, {"drop": True})):
             with self.subTest(fault=fault):
                 start = at(7, 14 + 2 * i)
@@ -721,8 +723,16 @@ class PaymentsFailures(PaymentBase):
                 rule = {"method": "GET", "path": MP_GET_RE + str(pid) + "$", "times": 1}
                 rule.update(fault)
                 sim_fault(rule)
-                self.delivered(pid)
-                self.assertGreaterEqual(len(mp_gets(pid)), 2)
+                r = notify(pid)
+                # A kept-alive connection dropped without an answer is
+                # opened again at once by libcurl itself (no sleep): then
+                # that one delivery is enough.
+                if not (fault.get("drop") and r["status"] == 200):
+                    self.assertEqual(r["status"], 503, r)
+                    self.assertNothingStored()
+                    # MercadoPago's next delivery finds its API answering.
+                    self.delivered(pid)
+                self.assertEqual(len(mp_gets(pid)), 2)
                 self.assertScheduled(self.only_booking(pid)["id"], start, pid=pid)
 
     def test_payments_expired_hold_still_free_is_booked(self):

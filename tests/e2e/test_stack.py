@@ -23,6 +23,10 @@ class Stack(unittest.TestCase):
         out = stack().script("start").stdout
         self.assertIn("up on http://127.0.0.1:%d" % stack().port, out)
         self.assertIn("simulator", out)
+        # The doctor's summary ends it: the database is fine, Google not
+        # connected yet (a fresh stack) or connected.
+        self.assertRegex(out, r"(?m)^  ok  database  ")
+        self.assertRegex(out, r"(?m)^  (ok|fail)  refresh-token  ")
         for p, pids in before.items():
             self.assertEqual(stack().pids(p), pids)
         self.assertEqual(stack().get("/api/health").status, 200)

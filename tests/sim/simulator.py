@@ -80,6 +80,12 @@ class Response:
 def json_response(status, value, content_type=PLAIN_JSON, headers=None,
                   pretty=False):
     text = json.dumps(value, indent=2 if pretty else None, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (a test's odd event text) cannot be UTF-8: it
+        # goes out as a \uD800-style escape, as a JSON encoder writes it.
+        text = json.dumps(value, indent=2 if pretty else None)
     return Response(status, text + ("\n" if pretty else ""), content_type,
                     headers)
 
@@ -927,6 +933,13 @@ def default_google_config():
         "code_ttl_s": 600,
         "conference_pending_gets": 0,
         "conference_failure": False,
+        # The OAuth client's Cloud project, and whether the Calendar API is
+        # off in it: true (every Calendar call), "oauth" (calls with a
+        # token) or "key" (calls with an API key).
+        "project_number": "612345678901",
+        "calendar_api_disabled": False,
+        # Seconds added to the Date header of Google's answers.
+        "clock_skew_s": 0,
         "accounts": [{"email": "admin@school.test",
                       "sub": "100000000000000000001",
                       "email_verified": True,
@@ -997,6 +1010,7 @@ class State:
             self.sync_epoch = 0
             self.page_tokens = {}
             self.payments = {}
+            self.payment_raw = {}   # id -> the exact bytes served instead
             self.next_payment_id = 1300000001
             self.preferences = []   # checkout preferences, oldest first
             self.faults = []
@@ -1651,6 +1665,38 @@ def calendar_auth(req, desc, write, token, key):
                  location="Authorization")
 
 
+def check_api_enabled(auth):
+    """Google's 403 accessNotConfigured when the Calendar API is off in the
+    caller's project (protocols.md §11.2: a real capture's shape)."""
+    off = STATE.google.get("calendar_api_disabled")
+    if not off or (off == "oauth" and auth["kind"] != "token") or \
+            (off == "key" and auth["kind"] != "key"):
+        return
+    project = str(STATE.google.get("project_number") or "")
+    url = ("https://console.developers.google.com/apis/api/"
+           "calendar-json.googleapis.com/overview?project=" + project)
+    message = ("Google Calendar API has not been used in project %s before "
+               "or it is disabled. Enable it by visiting %s then retry. If "
+               "you enabled this API recently, wait a few minutes for the "
+               "action to propagate to our systems and retry."
+               % (project, url))
+    body = {"error": {
+        "code": 403, "message": message,
+        "errors": [{"message": message, "domain": "usageLimits",
+                    "reason": "accessNotConfigured",
+                    "extendedHelp": "https://console.developers.google.com"}],
+        "status": "PERMISSION_DENIED",
+        "details": [
+            {"@type": "type.googleapis.com/google.rpc.Help",
+             "links": [{"description": "Google developers console API "
+                        "activation", "url": url}]},
+            {"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+             "reason": "SERVICE_DISABLED", "domain": "googleapis.com",
+             "metadata": {"consumer": "projects/" + project,
+                          "service": "calendar-json.googleapis.com"}}]}}
+    raise HttpError(json_response(403, body, GOOGLE_JSON))
+
+
 def get_calendar(cal_id, auth):
     """The calendar, or Google's 404 (unknown, or private with a key)."""
     if cal_id == "primary":
@@ -1678,6 +1724,8 @@ def handle_calendar(req):
     check_rate(cred)
     write = desc["httpMethod"] != "GET" and mid != "freebusy.query"
     auth = calendar_auth(req, desc, write, token, key)
+    with STATE.lock:
+        check_api_enabled(auth)
     q = DISCOVERY.check_params(desc, req.query)
     tree = None
     if q.get("fields"):
@@ -2406,6 +2454,17 @@ def mp_now():
         moment.microsecond // 1000)
 
 
+# Who the access token belongs to (GET /users/me, protocols.md §12.1): the
+# collector of the checkout preferences.
+MP_USER = {
+    "id": 123456789, "nickname": "ESCUELAINGLES", "first_name": "Escuela",
+    "last_name": "de Inglés", "email": "cobros@school.test",
+    "country_id": "AR", "site_id": "MLA", "user_type": "normal",
+    "registration_date": "2024-03-01T10:00:00.000-04:00", "tags": ["normal"],
+    "permalink": "http://perfil.mercadolibre.com.ar/ESCUELAINGLES",
+    "status": {"site_status": "active"}}
+
+
 def mp_error(status, error, message, cause=None):
     return HttpError(json_response(status, {
         "message": message, "error": error, "status": status,
@@ -2453,6 +2512,13 @@ def mp_put_payment(spec):
         raise ctl_error(400, "payment must be a JSON object")
     spec = dict(spec)
     pid = spec.pop("id", None)
+    raw = spec.pop("raw_b64", False)
+    if raw not in (False, None) and not isinstance(raw, str):
+        raise ctl_error(400, "raw_b64 must be a base64 string or null")
+    try:
+        raw = base64.b64decode(raw, validate=True) if raw else raw
+    except ValueError:
+        raise ctl_error(400, "raw_b64 is not valid base64")
     if pid is None:
         pid = STATE.next_payment_id
         STATE.next_payment_id += 1
@@ -2460,6 +2526,10 @@ def mp_put_payment(spec):
         pid = int(pid)
     except (TypeError, ValueError):
         raise ctl_error(400, "payment id must be a number")
+    if raw is None or (raw is False and spec.get("replace")):
+        STATE.payment_raw.pop(pid, None)
+    elif raw is not False:
+        STATE.payment_raw[pid] = raw
     old = STATE.payments.get(pid)
     if old is None or spec.pop("replace", False):
         status = spec.get("status", "approved")
@@ -2603,10 +2673,18 @@ def handle_mp(req):
         if re.match(r"^/mp/checkout/preferences/?$", req.path) and \
                 req.method == "POST":
             return mp_create_preference(req)
+        if re.match(r"^/mp/users/me/?$", req.path) and req.method == "GET":
+            return json_response(200, copy.deepcopy(MP_USER))
         m = re.match(r"^/mp/v1/payments/([^/]+)/?$", req.path)
         if m and req.method == "GET":
             pid = m.group(1)
             pay = STATE.payments.get(int(pid)) if pid.isdigit() else None
+            raw = STATE.payment_raw.get(int(pid)) if pay is not None \
+                else None
+            if raw is not None:
+                # A payment as a JSON parser may refuse it (invalid UTF-8,
+                # nested too deep): exactly the bytes planted.
+                return Response(200, raw, PLAIN_JSON)
             if pay is None:
                 stamp = dt.datetime.now(UTC).strftime("%d-%m-%YT%H:%M:%SUTC")
                 raise mp_error(404, "not_found", "Payment not found", [{
@@ -2774,6 +2852,13 @@ def merge_google(spec):
                 else:
                     acc.update({a: b for a, b in spec_acc.items()})
                     acc["sub"] = str(acc["sub"])
+        elif k == "calendar_api_disabled" and v not in (True, False,
+                                                         "oauth", "key"):
+            raise ctl_error(400, "calendar_api_disabled must be true, "
+                            "false, \"oauth\" or \"key\"")
+        elif k == "clock_skew_s" and (isinstance(v, bool) or
+                                      not isinstance(v, (int, float))):
+            raise ctl_error(400, "clock_skew_s must be a number")
         elif k in g:
             g[k] = v
         else:
@@ -3034,6 +3119,7 @@ def handle_control(req):
                     return ctl_ok(STATE.payments[pid])
                 if m == "DELETE":
                     del STATE.payments[pid]
+                    STATE.payment_raw.pop(pid, None)
                     return ctl_ok()
             if rest == ["preferences"] and m == "GET":
                 return ctl_ok(STATE.preferences)
@@ -3174,6 +3260,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def version_string(self):
         return self.server_version
+
+    def date_time_string(self, timestamp=None):
+        """The Date header; Google's answers carry clock_skew_s."""
+        if timestamp is None:
+            timestamp = time.time()
+            path = urllib.parse.urlsplit(getattr(self, "path", "") or "").path
+            if not (path.startswith("/_sim") or path == "/mp"
+                    or path.startswith("/mp/")):
+                with STATE.lock:
+                    timestamp += float(STATE.google.get("clock_skew_s") or 0)
+        return super().date_time_string(timestamp)
 
     def read_body(self):
         te = (self.headers.get("Transfer-Encoding") or "").lower()

@@ -1361,6 +1361,30 @@ class MercadoPagoTests(Base):
         self.assertEqual(call("GET", "/mp/v1/payments/%d" % pid,
                               headers=bearer("other")).status, 200)
 
+    def test_payment_served_raw(self):
+        pid = ctl("POST", "mp/payments", {"status": "approved"})["id"]
+        raw = b'{"id": %d, "metadata": {"student_name": "\xff\xfe"}}' % pid
+        ctl("POST", "mp/payments", {"id": pid, "raw_b64":
+                                    base64.b64encode(raw).decode()})
+        r = call("GET", "/mp/v1/payments/%d" % pid, headers=bearer(MP_TOKEN))
+        self.assertEqual((r.status, r.body), (200, raw))
+        self.assertEqual(r.headers["content-type"],
+                         "application/json; charset=utf-8")
+        # Still known to the control API; null serves the JSON again.
+        self.assertEqual(ctl("GET", "mp/payments/%d" % pid)["status"],
+                         "approved")
+        ctl("POST", "mp/payments", {"id": pid, "raw_b64": None})
+        r = call("GET", "/mp/v1/payments/%d" % pid, headers=bearer(MP_TOKEN))
+        self.assertEqual((r.status, r.json["id"]), (200, pid))
+        # The token is still required, and bad base64 is refused.
+        ctl("POST", "mp/payments", {"id": pid, "raw_b64": "e30="})
+        self.assertEqual(call("GET", "/mp/v1/payments/%d" % pid).status, 401)
+        r = call("POST", "/_sim/mp/payments", {"id": pid, "raw_b64": "%%"})
+        self.assertEqual(r.status, 400)
+        ctl("POST", "mp/payments", {"id": pid, "replace": True})
+        r = call("GET", "/mp/v1/payments/%d" % pid, headers=bearer(MP_TOKEN))
+        self.assertEqual(r.json["id"], pid)
+
     def test_notify_to_local_receiver(self):
         got = []
 
@@ -1450,6 +1474,91 @@ def preference(**changes):
     }
     pref.update(changes)
     return {k: v for k, v in pref.items() if v is not None}
+
+
+class DoctorFailureTests(Base):
+    """The failures the doctor is checked against, as Google and
+    MercadoPago give them (protocols.md §11.2, §11.9, §12.1)."""
+
+    def test_calendar_api_disabled_is_accessNotConfigured(self):
+        token = self.token
+        ctl("POST", "google", {"calendar_api_disabled": True,
+                               "project_number": "336992806363"})
+        for hdrs in (bearer(token), {"X-Goog-Api-Key": "sim-api-key"}):
+            r = call("GET", events_path(), headers=hdrs)
+            self.assertEqual(r.status, 403, r)
+            err = r.json["error"]
+            self.assertEqual((err["code"], err["status"]),
+                             (403, "PERMISSION_DENIED"))
+            self.assertIn("in project 336992806363 ", err["message"])
+            self.assertEqual(err["errors"][0]["reason"],
+                             "accessNotConfigured")
+            self.assertEqual(err["errors"][0]["domain"], "usageLimits")
+            info = [d for d in err["details"] if d["@type"].endswith(
+                "ErrorInfo")][0]
+            self.assertEqual(info["reason"], "SERVICE_DISABLED")
+            self.assertEqual(info["metadata"], {
+                "consumer": "projects/336992806363",
+                "service": "calendar-json.googleapis.com"})
+            helps = [d for d in err["details"] if d["@type"].endswith("Help")]
+            self.assertTrue(helps[0]["links"][0]["url"].endswith(
+                "?project=336992806363"))
+        # Only the OAuth client's project: the key's calls still work.
+        ctl("POST", "google", {"calendar_api_disabled": "oauth"})
+        self.assertEqual(self.api("GET", events_path()).status, 403)
+        r = call("GET", events_path(), headers={
+            "X-Goog-Api-Key": "sim-api-key"})
+        self.assertEqual(r.status, 200, r)
+        # A bad token is still 401 first, as Google checks it first.
+        r = call("GET", events_path(), headers=bearer("nope"))
+        self.assertEqual(r.status, 401, r)
+        ctl("POST", "google", {"calendar_api_disabled": False})
+        self.assertEqual(self.api("GET", events_path()).status, 200)
+        r = call("POST", "/_sim/google", body={"calendar_api_disabled": 3})
+        self.assertEqual(r.status, 400, r)
+
+    def test_clock_skew_moves_googles_date_only(self):
+        import email.utils
+        ctl("POST", "google", {"clock_skew_s": -300})
+        for path, hdrs in ((events_path(), bearer(self.token)),
+                           ("/token", {})):
+            r = call("GET" if path != "/token" else "POST", path,
+                     headers=hdrs, form={} if path == "/token" else None)
+            date = email.utils.parsedate_to_datetime(r.headers["date"])
+            self.assertAlmostEqual(date.timestamp(), time.time() - 300,
+                                   delta=5, msg=path)
+        r = call("GET", "/mp/users/me", headers=bearer(MP_TOKEN))
+        date = email.utils.parsedate_to_datetime(r.headers["date"])
+        self.assertAlmostEqual(date.timestamp(), time.time(), delta=5)
+        ctl("POST", "reset")
+        r = call("GET", events_path(), headers=bearer(login()["access_token"]))
+        date = email.utils.parsedate_to_datetime(r.headers["date"])
+        self.assertAlmostEqual(date.timestamp(), time.time(), delta=5)
+        r = call("POST", "/_sim/google", body={"clock_skew_s": "5"})
+        self.assertEqual(r.status, 400, r)
+
+    def test_mp_users_me(self):
+        r = call("GET", "/mp/users/me", headers=bearer(MP_TOKEN))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json["id"], r.json["site_id"]),
+                         (123456789, "MLA"))
+        self.assertIsInstance(r.json["nickname"], str)
+        for hdrs in ({}, bearer("APP_USR-wrong")):
+            r = call("GET", "/mp/users/me", headers=hdrs)
+            self.assertEqual(r.status, 401, r)
+            self.assertEqual((r.json["status"], r.json["error"]),
+                             (401, "unauthorized"))
+        # A new token: the old one is refused, the new one accepted.
+        ctl("POST", "mp", {"access_token": "APP_USR-new"})
+        self.assertEqual(call("GET", "/mp/users/me",
+                              headers=bearer(MP_TOKEN)).status, 401)
+        self.assertEqual(call("GET", "/mp/users/me",
+                              headers=bearer("APP_USR-new")).status, 200)
+
+    def test_calendar_time_zone_in_events_list(self):
+        ctl("POST", "calendars/" + q(CAL), {"timeZone": "Europe/Madrid"})
+        r = self.api("GET", events_path(), query={"maxResults": "1"})
+        self.assertEqual(r.json["timeZone"], "Europe/Madrid")
 
 
 class PreferenceTests(Base):

@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "web/app.h"
 #include "check.h"
@@ -142,6 +143,120 @@ TEST(rate_limit_403_is_retried)
 	CHECK_INT(log_count(), 2);
 }
 
+/* Scripts one answer: status and body (any text, escaped here). */
+static int answer(int status, const char *body)
+{
+	struct json_object *list = json_object_new_array();
+	struct json_object *a = json_object_new_object();
+	int rc = -1;
+
+	if (list == NULL || a == NULL || json_object_array_add(list, a) != 0) {
+		json_object_put(a);
+		goto out;
+	}
+	if (json_object_object_add(a, "status", json_object_new_int(status)) !=
+	            0 ||
+	    json_object_object_add(a, "body", json_object_new_string(body)) !=
+	            0)
+		goto out;
+	rc = script(json_object_to_json_string(list));
+out:
+	json_object_put(list);
+	return rc;
+}
+
+/* Google's answer when the Calendar API is off in the project
+ * (protocols.md §11.2, a real capture's structure). */
+static const char disabled[] =
+        "{\"error\":{\"code\":403,\"message\":\"Google Calendar API has "
+        "not been used in project 336992806363 before or it is disabled. "
+        "Enable it by visiting https://console.developers.google.com/apis/"
+        "api/calendar-json.googleapis.com/overview?project=336992806363 "
+        "then retry.\",\"errors\":[{\"message\":\"x\",\"domain\":"
+        "\"usageLimits\",\"reason\":\"accessNotConfigured\","
+        "\"extendedHelp\":\"https://console.developers.google.com\"}],"
+        "\"status\":\"PERMISSION_DENIED\",\"details\":[{\"@type\":"
+        "\"type.googleapis.com/google.rpc.ErrorInfo\",\"reason\":"
+        "\"SERVICE_DISABLED\",\"domain\":\"googleapis.com\",\"metadata\":"
+        "{\"consumer\":\"projects/336992806363\",\"service\":"
+        "\"calendar-json.googleapis.com\"}}]}}";
+
+TEST(probe_reads_zone_and_date)
+{
+	struct gcal_auth auth = {NULL, "tok-1"};
+	struct gcal_probe p;
+	time_t before = time(NULL), after;
+
+	proc_reset();
+	CHECK(answer(200, "{\"kind\":\"calendar#events\",\"timeZone\":"
+	                  "\"Europe/Madrid\",\"items\":[]}") == 0);
+	CHECK_INT(gcal_probe(&proc, &auth, proc.cfg.google_calendar_id, &p),
+	          GCAL_OK);
+	after = time(NULL);
+	CHECK_INT(p.status, 200);
+	CHECK_STR(p.time_zone, "Europe/Madrid");
+	CHECK_STR(p.reason, "");
+	CHECK(p.date >= (long long)before - 1 &&
+	      p.date <= (long long)after + 1);
+	CHECK(fetch_log() == 0);
+	CHECK_INT(log_count(), 1);
+	CHECK(log_has(0, "maxResults=1"));
+	/* The calendar's own zone: no timeZone parameter. */
+	CHECK(!log_has(0, "timeZone="));
+	CHECK(log_has(0, "\"Authorization\":\"Bearer tok-1\""));
+}
+
+TEST(probe_names_the_disabled_project)
+{
+	struct gcal_auth auth = {"key-123", NULL};
+	struct gcal_probe p;
+
+	proc_reset();
+	CHECK(answer(403, disabled) == 0);
+	CHECK_INT(gcal_probe(&proc, &auth, proc.cfg.google_calendar_id, &p),
+	          GCAL_REFUSED);
+	CHECK_INT(p.status, 403);
+	CHECK_STR(p.reason, "accessNotConfigured");
+	CHECK_STR(p.project, "336992806363");
+	CHECK_STR(p.time_zone, "");
+	CHECK(strstr(p.message, "403 accessNotConfigured") != NULL);
+	CHECK(strstr(p.message, "key-123") == NULL);
+	/* One try: a 403 is not retried, nor is a 503. */
+	CHECK(fetch_log() == 0);
+	CHECK_INT(log_count(), 1);
+	proc_reset();
+	CHECK(answer(503, "{}") == 0);
+	CHECK_INT(gcal_probe(&proc, &auth, proc.cfg.google_calendar_id, &p),
+	          GCAL_UNAVAILABLE);
+	CHECK(fetch_log() == 0);
+	CHECK_INT(log_count(), 1);
+}
+
+TEST(probe_project_from_the_link_or_message)
+{
+	struct gcal_auth auth = {"key-123", NULL};
+	struct gcal_probe p;
+
+	/* No ErrorInfo (the 2018 shape): the message's project. */
+	proc_reset();
+	CHECK(answer(403, "{\"error\":{\"errors\":[{\"reason\":"
+	                  "\"accessNotConfigured\"}],\"message\":\"Access "
+	                  "Not Configured. Calendar API has not been used in "
+	                  "project 42 before or it is disabled.\"}}") == 0);
+	CHECK_INT(gcal_probe(&proc, &auth, proc.cfg.google_calendar_id, &p),
+	          GCAL_REFUSED);
+	CHECK_STR(p.project, "42");
+	/* Another 403 names no project. */
+	proc_reset();
+	CHECK(answer(403,
+	             "{\"error\":{\"errors\":[{\"reason\":"
+	             "\"forbidden\"}],\"message\":\"in project 7\"}}") == 0);
+	CHECK_INT(gcal_probe(&proc, &auth, proc.cfg.google_calendar_id, &p),
+	          GCAL_REFUSED);
+	CHECK_STR(p.reason, "forbidden");
+	CHECK_STR(p.project, "");
+}
+
 int main(void)
 {
 	int rc;
@@ -159,6 +274,9 @@ int main(void)
 	RUN(sync_token_replaces_the_window);
 	RUN(google_errors_become_results);
 	RUN(rate_limit_403_is_retried);
+	RUN(probe_reads_zone_and_date);
+	RUN(probe_names_the_disabled_project);
+	RUN(probe_project_from_the_link_or_message);
 	http_client_free(proc.http);
 	http_client_free(ctl);
 	free(logtxt);

@@ -347,6 +347,22 @@ TEST(test_retry_after_date)
 	CHECK(IN_RANGE(slept.ms[0], 2000, 3000));
 }
 
+/* The Date header is read (Python's server sends its own clock's). */
+TEST(test_date_header)
+{
+	struct http_request rq = {0};
+	time_t before = time(NULL), after;
+	char u[128];
+
+	CHECK(client(NULL) != NULL);
+	CHECK_INT(script("[{\"status\":200}]"), 0);
+	rq.method = HTTP_GET;
+	rq.url = url_of(u, sizeof(u), "/clock");
+	CHECK_INT(perform(&rq), HTTP_OK);
+	after = time(NULL);
+	CHECK(IN_RANGE(res.date, (long long)before - 1, (long long)after + 1));
+}
+
 TEST(test_retry_after_capped)
 {
 	struct http_options o = {0};
@@ -975,6 +991,7 @@ int main(void)
 	T(test_retry_after_seconds);
 	T(test_retry_after_date);
 	T(test_retry_after_capped);
+	T(test_date_header);
 	T(test_retries_exhausted);
 	T(test_request_caps_attempts);
 	T(test_post_5xx_not_retried);

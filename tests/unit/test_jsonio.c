@@ -179,6 +179,28 @@ TEST(only_strict_utf8_strings_are_accepted)
 	CHECK(accepted("{\"a\":\"\\uFFFF\"}"));
 }
 
+/* For Google's pages: a lone surrogate escape is U+FFFD, not a failure of
+ * the whole page; the rest of the grammar is as strict. */
+TEST(lenient_parse_takes_a_lone_surrogate_only)
+{
+	static const char lone[] = "{\"a\":\"x\\uD800y\"}";
+	static const char nul[] = "{\"a\":\"\\uD800\\u0000\"}";
+	char err[256] = "";
+	struct json_object *obj;
+
+	obj = jsonio_parse_lenient(lone, sizeof(lone) - 1, LIMIT_JSON_DEPTH,
+	                           err, sizeof(err));
+	CHECK(obj != NULL);
+	CHECK_STR(jsonio_string(obj, "a"), "x\xEF\xBF\xBDy");
+	json_object_put(obj);
+	obj = jsonio_parse_lenient(nul, sizeof(nul) - 1, LIMIT_JSON_DEPTH, err,
+	                           sizeof(err));
+	CHECK(obj == NULL);
+	obj = jsonio_parse_lenient("{'a':1}", 7, LIMIT_JSON_DEPTH, err,
+	                           sizeof(err));
+	CHECK(obj == NULL);
+}
+
 TEST(embedded_nul_is_refused)
 {
 	static const char in_string[] = "{\"a\":\"x\0y\"}";
@@ -435,6 +457,7 @@ int main(void)
 	RUN(only_rfc_8259_is_accepted);
 	RUN(invalid_utf8_is_refused);
 	RUN(only_strict_utf8_strings_are_accepted);
+	RUN(lenient_parse_takes_a_lone_surrogate_only);
 	RUN(embedded_nul_is_refused);
 	RUN(empty_and_cut_short_are_refused);
 	RUN(depth_at_the_limit_is_fine_one_more_is_not);

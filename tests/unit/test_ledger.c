@@ -39,6 +39,7 @@ static const char *const expected[][2] = {
         {"scheduling", "cancelled"},
         {"scheduled", "scheduling"},
         {"scheduled", "cancelled"},
+        {"failed", "scheduling"},
         {"failed", "cancelled"},
 };
 #define NEXPECTED (sizeof(expected) / sizeof(expected[0]))

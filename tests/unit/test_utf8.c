@@ -14,12 +14,12 @@ TEST(ascii_and_every_length_are_valid)
 	CHECK(VALID(""));
 	CHECK(VALID("plain ascii"));
 	CHECK(VALID("a\0b"));
-	CHECK(VALID("\xC3\xB1"));             /* ñ */
-	CHECK(VALID("\xE2\x82\xAC"));         /* € */
-	CHECK(VALID("\xF0\x9F\x98\x80"));     /* 😀 */
-	CHECK(VALID("\xED\x9F\xBF"));         /* U+D7FF, before surrogates */
-	CHECK(VALID("\xEE\x80\x80"));         /* U+E000, after them */
-	CHECK(VALID("\xF4\x8F\xBF\xBF"));     /* U+10FFFF */
+	CHECK(VALID("\xC3\xB1"));         /* ñ */
+	CHECK(VALID("\xE2\x82\xAC"));     /* € */
+	CHECK(VALID("\xF0\x9F\x98\x80")); /* 😀 */
+	CHECK(VALID("\xED\x9F\xBF"));     /* U+D7FF, before surrogates */
+	CHECK(VALID("\xEE\x80\x80"));     /* U+E000, after them */
+	CHECK(VALID("\xF4\x8F\xBF\xBF")); /* U+10FFFF */
 }
 
 TEST(overlong_forms_are_refused)
