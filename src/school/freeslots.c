@@ -28,7 +28,7 @@ enum freeslots_result freeslots_day(struct proc *proc, const char *request_id,
 
 	out->n = 0;
 	out->why = 0;
-	if (day_end <= tz_now() + proc->cfg.booking_min_notice_min * 60) {
+	if (day_end <= w.not_before) {
 		/* A day gone by offers nothing: no need to know its busy
 		 * times, nor to ask Google about a day outside the cache. */
 		out->state = AVAIL_HIT;
