@@ -7,6 +7,10 @@
 
 #include "core/jsonio.h"
 #include "core/tz.h"
+#include "core/utf8.h"
+#include "school/slots.h"
+
+#define QUOTE_MAX 64 /* bytes of the body a message quotes at most */
 
 /* The number of UTF-8 characters of s (json-c checked the encoding). */
 static size_t utf8_chars(const char *s)
@@ -37,9 +41,9 @@ static int printable(const char *s)
 static int fail(char *field, size_t fieldlen, const char *name, char *msg,
                 size_t msglen, const char *text)
 {
-	snprintf(field, fieldlen, "%s", name);
-	snprintf(msg, msglen, "%s", text);
-	return -1;
+	utf8_copy(field, fieldlen, name);
+	utf8_copy(msg, msglen, text);
+	return BOOKREQ_INVALID;
 }
 
 int bookreq_email_valid(const char *s)
@@ -119,14 +123,13 @@ static int int_field(struct json_object *body, const char *name, int min,
 	return 0;
 }
 
-/* A start time: ISO 8601, in the future beyond the notice. */
-static int start_field(struct json_object *body, int64_t now, long notice_min,
-                       int64_t *out, char *field, size_t fieldlen, char *msg,
-                       size_t msglen)
+/* A start time: ISO 8601, not in the past. Whether the school offers it
+ * is rule()'s, once the duration is known. */
+static int start_field(struct json_object *body, int64_t now, int64_t *out,
+                       char *field, size_t fieldlen, char *msg, size_t msglen)
 {
 	struct json_object *v;
 	enum tz_result r;
-	char text[200];
 	int64_t t;
 
 	if (!json_object_object_get_ex(body, "start", &v) ||
@@ -146,19 +149,49 @@ static int start_field(struct json_object *body, int64_t now, long notice_min,
 	if (t <= now)
 		return fail(field, fieldlen, "start", msg, msglen,
 		            "start is in the past.");
-	if (t < now + notice_min * 60) {
+	*out = t;
+	return 0;
+}
+
+/*
+ * The school's rule for a class of duration_min minutes from start
+ * (slots_check(), the one /api/calendar/slots applies): BOOKREQ_OK, or a
+ * refusal naming start.
+ */
+static int rule(const struct hours *h, int64_t start, int duration_min,
+                int64_t now, long notice_min, char *field, size_t fieldlen,
+                char *msg, size_t msglen)
+{
+	char text[300];
+
+	switch (slots_check(h, start, duration_min, now, notice_min)) {
+	case SLOTS_OFFERED:
+		return BOOKREQ_OK;
+	case SLOTS_PAST:
+		return fail(field, fieldlen, "start", msg, msglen,
+		            "start is in the past.");
+	case SLOTS_TOO_SOON:
 		snprintf(text, sizeof(text),
 		         "start must be at least %ld minutes from now.",
 		         notice_min);
-		return fail(field, fieldlen, "start", msg, msglen, text);
+		break;
+	case SLOTS_TOO_FAR:
+		snprintf(text, sizeof(text),
+		         "start must be at most %d days from now.",
+		         SLOTS_AHEAD_DAYS);
+		break;
+	case SLOTS_CLOSED:
+	default:
+		snprintf(
+		        text, sizeof(text),
+		        "start must be a time /api/calendar/slots offers for a "
+		        "class of %d minutes: on the hour or half hour, within "
+		        "the opening hours, the class ending by closing time.",
+		        duration_min);
+		break;
 	}
-	/* The longest class from t must end at a time the event can carry
-	 * (tz_format_iso stops at local year 9999). */
-	if (tz_format_iso(t + BOOKREQ_MAX_DURATION * 60, text, sizeof(text)))
-		return fail(field, fieldlen, "start", msg, msglen,
-		            "start is too far in the future.");
-	*out = t;
-	return 0;
+	fail(field, fieldlen, "start", msg, msglen, text);
+	return BOOKREQ_OUTSIDE_HOURS;
 }
 
 /* A string field of at most max characters; absent keeps out. */
@@ -218,22 +251,30 @@ static int refuse_unknown(struct json_object *body, const char *const *allowed,
                           size_t msglen)
 {
 	const char *k = unknown_key(body, allowed);
-	char text[200];
+	char text[QUOTE_MAX + 64];
+	size_t len, n;
 
 	if (k == NULL)
 		return 0;
-	snprintf(text, sizeof(text), "%.64s is not a field of this request.",
-	         k);
-	snprintf(field, fieldlen, "%.64s", k);
-	snprintf(msg, msglen, "%s", text);
-	return -1;
+	/* Quoted in part, cut between two characters (json-c checked the
+	 * encoding; utf8_clip stops at anything it would not). */
+	len = strlen(k);
+	n = utf8_clip(k, len, QUOTE_MAX);
+	snprintf(text, sizeof(text), "%.*s%s is not a field of this request.",
+	         (int)n, k, n < len ? "..." : "");
+	n = utf8_clip(k, len, fieldlen > 0 ? fieldlen - 1 : 0);
+	if (fieldlen > 0)
+		snprintf(field, fieldlen, "%.*s", (int)n, k);
+	utf8_copy(msg, msglen, text);
+	return BOOKREQ_INVALID;
 }
 
-int bookreq_parse(struct json_object *body, int64_t now, long notice_min,
-                  struct bookreq *out, char *field, size_t fieldlen, char *msg,
-                  size_t msglen)
+int bookreq_parse(struct json_object *body, const struct hours *h, int64_t now,
+                  long notice_min, struct bookreq *out, char *field,
+                  size_t fieldlen, char *msg, size_t msglen)
 {
 	struct bookreq b;
+	int rc;
 
 	if (!json_object_is_type(body, json_type_object))
 		return fail(field, fieldlen, "body", msg, msglen,
@@ -244,8 +285,7 @@ int bookreq_parse(struct json_object *body, int64_t now, long notice_min,
 	b.participants = 1;
 	snprintf(b.class_type, sizeof(b.class_type), "individual");
 	if (refuse_unknown(body, post_fields, field, fieldlen, msg, msglen) ||
-	    start_field(body, now, notice_min, &b.start, field, fieldlen, msg,
-	                msglen) ||
+	    start_field(body, now, &b.start, field, fieldlen, msg, msglen) ||
 	    int_field(body, "durationMinutes", BOOKREQ_MIN_DURATION,
 	              BOOKREQ_MAX_DURATION, &b.duration_min, field, fieldlen,
 	              msg, msglen) ||
@@ -258,7 +298,7 @@ int bookreq_parse(struct json_object *body, int64_t now, long notice_min,
 	                 sizeof(b.name), field, fieldlen, msg, msglen) ||
 	    string_field(body, "notes", BOOKREQ_MAX_NOTES, 0, b.notes,
 	                 sizeof(b.notes), field, fieldlen, msg, msglen))
-		return -1;
+		return BOOKREQ_INVALID;
 	if (!printable(b.class_type))
 		return fail(field, fieldlen, "classType", msg, msglen,
 		            "classType must have printable characters only.");
@@ -277,38 +317,46 @@ int bookreq_parse(struct json_object *body, int64_t now, long notice_min,
 			            "such as ana@example.com.");
 		memcpy(b.email, email, strlen(email) + 1);
 	}
+	rc = rule(h, b.start, b.duration_min, now, notice_min, field, fieldlen,
+	          msg, msglen);
+	if (rc != BOOKREQ_OK)
+		return rc;
 	*out = b;
-	return 0;
+	return BOOKREQ_OK;
 }
 
-int bookreq_parse_patch(struct json_object *body, int64_t now, long notice_min,
-                        int64_t *start, int *duration_min, char *field,
-                        size_t fieldlen, char *msg, size_t msglen)
+int bookreq_parse_patch(struct json_object *body, const struct hours *h,
+                        int64_t now, long notice_min, int64_t *start,
+                        int *duration_min, char *field, size_t fieldlen,
+                        char *msg, size_t msglen)
 {
 	static const char *const fields[] = {"start", "durationMinutes", NULL};
 	struct json_object *v;
 	int64_t s = *start;
-	int d = *duration_min;
+	int d = *duration_min, rc;
 
 	if (!json_object_is_type(body, json_type_object))
 		return fail(field, fieldlen, "body", msg, msglen,
 		            "The body must be a JSON object.");
 	if (refuse_unknown(body, fields, field, fieldlen, msg, msglen))
-		return -1;
+		return BOOKREQ_INVALID;
 	if (!json_object_object_get_ex(body, "start", &v) &&
 	    !json_object_object_get_ex(body, "durationMinutes", &v))
 		return fail(field, fieldlen, "start", msg, msglen,
 		            "Give start, durationMinutes or both.");
 	if (json_object_object_get_ex(body, "start", &v) &&
-	    start_field(body, now, notice_min, &s, field, fieldlen, msg,
-	                msglen))
-		return -1;
+	    start_field(body, now, &s, field, fieldlen, msg, msglen))
+		return BOOKREQ_INVALID;
 	if (int_field(body, "durationMinutes", BOOKREQ_MIN_DURATION,
 	              BOOKREQ_MAX_DURATION, &d, field, fieldlen, msg, msglen))
-		return -1;
+		return BOOKREQ_INVALID;
+	/* The class as it would be, whichever field moved. */
+	rc = rule(h, s, d, now, notice_min, field, fieldlen, msg, msglen);
+	if (rc != BOOKREQ_OK)
+		return rc;
 	*start = s;
 	*duration_min = d;
-	return 0;
+	return BOOKREQ_OK;
 }
 
 void bookreq_event_id(const char *booking_id, char *out)

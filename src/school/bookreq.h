@@ -12,6 +12,8 @@
 
 #include <json-c/json_object.h>
 
+#include "school/hours.h"
+
 #define BOOKREQ_DEFAULT_DURATION 60
 #define BOOKREQ_MIN_DURATION     15
 #define BOOKREQ_MAX_DURATION     240
@@ -35,31 +37,49 @@ struct bookreq {
 	char notes[BOOKREQ_MAX_NOTES * 4 + 1]; /* "" when not given */
 };
 
+/* What bookreq_parse() and bookreq_parse_patch() return. */
+enum bookreq_result {
+	BOOKREQ_OK = 0,
+	BOOKREQ_INVALID = -1,      /* a field is malformed, unknown or missing;
+	                              or start is in the past */
+	BOOKREQ_OUTSIDE_HOURS = -2 /* well formed, but the class is not one the
+	                              school offers (slots_check()) */
+};
+
 /*
  * Validates the body of POST /api/calendar (or /holds) at time now with
- * notice_min minutes of notice: the fields start (ISO 8601; without an
- * offset read in the configured zone; a local time that does not exist is
- * refused), durationMinutes (15-240, default 60), classType (1-64
- * printable characters, default "individual"), participants (1-50,
- * default 1), studentEmail (required, well-formed), studentName (at most
- * 200 characters), notes (at most 2000). An unknown field, a wrong type, a
- * start in the past or inside the notice are refused. Returns 0 with *out
- * filled, or -1 with the field's name in field and a sentence in msg.
+ * notice_min minutes of notice, for the opening hours *h: the fields start
+ * (ISO 8601; without an offset read in the configured zone; a local time
+ * that does not exist is refused), durationMinutes (15-240, default 60),
+ * classType (1-64 printable characters, default "individual"),
+ * participants (1-50, default 1), studentEmail (required, well-formed),
+ * studentName (at most 200 characters), notes (at most 2000). An unknown
+ * field, a wrong type or a start in the past is BOOKREQ_INVALID. Once every
+ * field is well formed, the class must be one /api/calendar/slots offers
+ * (slots_check(): on the hour or half hour inside the opening hours, ending
+ * by closing time, at least the notice and at most SLOTS_AHEAD_DAYS days
+ * ahead), else BOOKREQ_OUTSIDE_HOURS naming start. Returns BOOKREQ_OK with
+ * *out filled, or the refusal with the field's name in field and a
+ * sentence in msg (valid UTF-8, cut on a character boundary when quoting
+ * the body).
  */
-int bookreq_parse(struct json_object *body, int64_t now, long notice_min,
-                  struct bookreq *out, char *field, size_t fieldlen, char *msg,
-                  size_t msglen) __attribute__((warn_unused_result));
+int bookreq_parse(struct json_object *body, const struct hours *h, int64_t now,
+                  long notice_min, struct bookreq *out, char *field,
+                  size_t fieldlen, char *msg, size_t msglen)
+        __attribute__((warn_unused_result));
 
 /*
  * Validates the body of PATCH /api/calendar/{id}: start and/or
  * durationMinutes (at least one), nothing else. *start and *duration_min
  * hold the booking's current values on entry and the new ones on success
  * (a missing field keeps its value). Same rules and results as
- * bookreq_parse().
+ * bookreq_parse(); the rule of the start applies to the class as it would
+ * be after the change, whichever field changes.
  */
-int bookreq_parse_patch(struct json_object *body, int64_t now, long notice_min,
-                        int64_t *start, int *duration_min, char *field,
-                        size_t fieldlen, char *msg, size_t msglen)
+int bookreq_parse_patch(struct json_object *body, const struct hours *h,
+                        int64_t now, long notice_min, int64_t *start,
+                        int *duration_min, char *field, size_t fieldlen,
+                        char *msg, size_t msglen)
         __attribute__((warn_unused_result));
 
 /* Whether s is a well-formed e-mail address (a pragmatic subset of RFC

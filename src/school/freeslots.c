@@ -8,6 +8,13 @@
 #include "school/ledger.h"
 #include "school/school.h"
 
+int freeslots_too_far(const struct proc *proc, int64_t day_start)
+{
+	return day_start >
+	       slots_window(tz_now(), proc->cfg.booking_min_notice_min)
+	               .not_after;
+}
+
 enum freeslots_result freeslots_day(struct proc *proc, const char *request_id,
                                     int y, int m, int d, int64_t day_start,
                                     int64_t day_end, int duration,
@@ -15,11 +22,13 @@ enum freeslots_result freeslots_day(struct proc *proc, const char *request_id,
 {
 	const struct avail_copy *copy;
 	struct slots_busy *busy = NULL;
+	struct slots_window w =
+	        slots_window(tz_now(), proc->cfg.booking_min_notice_min);
 	size_t i, n = 0, cap = 0;
 
 	out->n = 0;
 	out->why = 0;
-	if (day_end <= tz_now() + proc->cfg.booking_min_notice_min * 60) {
+	if (day_end <= w.not_before) {
 		/* A day gone by offers nothing: no need to know its busy
 		 * times, nor to ask Google about a day outside the cache. */
 		out->state = AVAIL_HIT;
@@ -61,8 +70,7 @@ enum freeslots_result freeslots_day(struct proc *proc, const char *request_id,
 		return FREESLOTS_DB_DOWN;
 	}
 	out->n = slots_compute(school_hours(), y, m, d, duration, busy, n,
-	                       tz_now() + proc->cfg.booking_min_notice_min * 60,
-	                       out->slot, SLOTS_MAX);
+	                       w.not_before, w.not_after, out->slot, SLOTS_MAX);
 	free(busy);
 	return out->n < 0 ? FREESLOTS_NOMEM : FREESLOTS_OK;
 }

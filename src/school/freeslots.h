@@ -32,9 +32,18 @@ struct freeslots {
 };
 
 /*
+ * Whether the local date that starts at the instant day_start is past every
+ * start the school offers now (it begins more than SLOTS_AHEAD_DAYS days
+ * ahead: slots_window()): 1, or 0. Such a date is refused before anything
+ * is asked of Google.
+ */
+int freeslots_too_far(const struct proc *proc, int64_t day_start);
+
+/*
  * The free slots of duration minutes on the local date y-m-d (valid) into
  * *out. day_start and day_end are that date's first instant and the next
- * date's.
+ * date's. The starts are those slots_check() accepts now (slots_window():
+ * the notice, and at most SLOTS_AHEAD_DAYS days ahead).
  */
 enum freeslots_result freeslots_day(struct proc *proc, const char *request_id,
                                     int y, int m, int d, int64_t day_start,

@@ -10,6 +10,7 @@
 #include "school/booking.h"
 #include "school/bookreq.h"
 #include "school/ledger.h"
+#include "school/school.h"
 #include "core/crypto.h"
 #include "io/db.h"
 #include "core/jsonio.h"
@@ -61,8 +62,8 @@ static const char *named_booking(struct json_object *pay)
 /*
  * The class carried in the payment's metadata (start, duration_minutes,
  * class_type, participants, student_email, student_name), validated like a
- * POST /api/calendar body (the student has paid: no notice required, but
- * not in the past). 0, or -1 with msg.
+ * POST /api/calendar body, opening hours included (the student has paid: no
+ * notice required, but not in the past). 0, or non-zero with msg.
  */
 static int class_from_metadata(struct json_object *pay, struct bookreq *b,
                                char *msg, size_t msglen)
@@ -98,8 +99,8 @@ static int class_from_metadata(struct json_object *pay, struct bookreq *b,
 			snprintf(msg, msglen, "out of memory");
 			return -1;
 		}
-	rc = bookreq_parse(body, tz_now(), 0, b, field, sizeof(field), msg,
-	                   msglen);
+	rc = bookreq_parse(body, school_hours(), tz_now(), 0, b, field,
+	                   sizeof(field), msg, msglen);
 	json_object_put(body);
 	return rc;
 }

@@ -6,6 +6,8 @@
  */
 #include "school/slots.h"
 
+#include <stdint.h>
+
 #include "core/tz.h"
 
 #define DAY_S 86400
@@ -142,7 +144,8 @@ static int day_ranges_ok(const struct hours *h, int wday)
 
 int slots_compute(const struct hours *h, int year, int month, int day,
                   int duration_min, const struct slots_busy *busy, size_t nbusy,
-                  int64_t not_before, struct slots_slot *out, size_t max)
+                  int64_t not_before, int64_t not_after, struct slots_slot *out,
+                  size_t max)
 {
 	struct slots_slot found[SLOTS_MAX];
 	struct tz_local l;
@@ -187,7 +190,8 @@ int slots_compute(const struct hours *h, int year, int month, int day,
 				continue; /* skipped by a daylight-saving gap */
 			if (rc != TZ_OK)
 				return -1;
-			if (start < not_before || start + duration > close ||
+			if (start < not_before || start > not_after ||
+			    start + duration > close ||
 			    overlaps_busy(start, start + duration, busy, nbusy))
 				continue;
 			/*
@@ -213,4 +217,51 @@ int slots_compute(const struct hours *h, int year, int month, int day,
 	for (i = 0; i < n; i++)
 		out[i] = found[i];
 	return (int)n;
+}
+
+/* t + d (d >= 0), or INT64_MAX where that would overflow. */
+static int64_t plus(int64_t t, int64_t d)
+{
+	return t > INT64_MAX - d ? INT64_MAX : t + d;
+}
+
+struct slots_window slots_window(int64_t now, long notice_min)
+{
+	const int64_t ahead = (int64_t)SLOTS_AHEAD_DAYS * DAY_S;
+	struct slots_window w;
+	int64_t notice;
+
+	if (notice_min < 0)
+		notice_min = 0;
+	notice = (int64_t)notice_min * 60;
+	if (notice > ahead)
+		notice = ahead;
+	w.not_before = plus(now, notice > 0 ? notice : 1);
+	w.not_after = plus(now, ahead);
+	return w;
+}
+
+enum slots_verdict slots_check(const struct hours *h, int64_t start,
+                               int duration_min, int64_t now, long notice_min)
+{
+	struct slots_window w = slots_window(now, notice_min);
+	struct slots_slot found[SLOTS_MAX];
+	struct tz_local l;
+	int n;
+
+	if (start <= now)
+		return SLOTS_PAST;
+	if (start < w.not_before)
+		return SLOTS_TOO_SOON;
+	if (start > w.not_after)
+		return SLOTS_TOO_FAR;
+	/* Whatever /api/calendar/slots offers on start's local date. */
+	if (tz_to_local(start, &l) != 0)
+		return SLOTS_CLOSED;
+	n = slots_compute(h, l.year, l.month, l.day, duration_min, NULL, 0,
+	                  w.not_before, w.not_after, found, SLOTS_MAX);
+	for (int i = 0; i < n; i++)
+		if (found[i].start == start)
+			return SLOTS_OFFERED;
+	return SLOTS_CLOSED;
 }

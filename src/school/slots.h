@@ -16,7 +16,8 @@
 
 #include "school/hours.h"
 
-#define SLOTS_STEP_MIN 30 /* candidate starts: HH:00 and HH:30 */
+#define SLOTS_STEP_MIN   30  /* candidate starts: HH:00 and HH:30 */
+#define SLOTS_AHEAD_DAYS 366 /* the furthest ahead a class may start */
 /* The most slots a date can have: one per half hour of the wall clock. */
 #define SLOTS_MAX (HOURS_DAY_END / SLOTS_STEP_MIN)
 
@@ -45,7 +46,7 @@ struct slots_slot {
  *    its earlier instant;
  *  - a candidate is dropped when it overlaps any busy interval (half-open:
  *    touching is not overlapping; an interval with end <= start is empty
- *    and overlaps nothing) or starts before not_before.
+ *    and overlaps nothing), starts before not_before or after not_after.
  * busy is borrowed, in any order, and is read only. Each candidate is
  * checked against every busy interval: O(SLOTS_MAX * nbusy), a few
  * thousand comparisons for hundreds of intervals.
@@ -63,6 +64,44 @@ struct slots_slot {
 __attribute__((warn_unused_result)) int
 slots_compute(const struct hours *h, int year, int month, int day,
               int duration_min, const struct slots_busy *busy, size_t nbusy,
-              int64_t not_before, struct slots_slot *out, size_t max);
+              int64_t not_before, int64_t not_after, struct slots_slot *out,
+              size_t max);
+
+/*
+ * The starts the school offers at the instant now with notice_min minutes
+ * of notice (BOOKING_MIN_NOTICE_MIN; 0 for a class already paid): from
+ * not_before, later than now and at least the notice ahead, to not_after,
+ * SLOTS_AHEAD_DAYS days after now. A notice outside 0..SLOTS_AHEAD_DAYS
+ * days is taken as its nearest bound, so nothing here overflows.
+ */
+struct slots_window {
+	int64_t not_before, not_after;
+};
+struct slots_window slots_window(int64_t now, long notice_min);
+
+/* What slots_check() says of a start. */
+enum slots_verdict {
+	SLOTS_OFFERED = 0, /* a start /api/calendar/slots offers (busy aside) */
+	SLOTS_PAST,        /* at or before now */
+	SLOTS_TOO_SOON,    /* inside the notice */
+	SLOTS_TOO_FAR,     /* after the window's not_after */
+	SLOTS_CLOSED       /* not on the half-hour grid inside opening hours, or
+	                      the class would end after closing */
+};
+
+/*
+ * The school's rule for the start of a class of duration_min minutes, the
+ * one every write path (a class, a hold, a reschedule, the class a payment
+ * carries) and /api/calendar/slots share: start must be one of the slots
+ * that slots_compute() gives for the local date of start, in the opening
+ * hours *h, within slots_window(now, notice_min), busy times aside (those
+ * are checked under the slot lock). The verdict says why not, first the
+ * window (past, too soon, too far) and then the hours; every start is
+ * first bounded by the window, so a start near the end of time costs
+ * nothing more than any other. A start the zone's clocks cannot read, or
+ * h or duration_min that slots_compute() refuses, is SLOTS_CLOSED.
+ */
+enum slots_verdict slots_check(const struct hours *h, int64_t start,
+                               int duration_min, int64_t now, long notice_min);
 
 #endif

@@ -8,12 +8,14 @@
 
 #include "core/buf.h"
 #include "core/crypto.h"
+#include "core/jsonio.h"
 #include "core/limit.h"
 #include "core/log.h"
 #include "core/tz.h"
 #include "school/booking.h"
 #include "school/bookreq.h"
 #include "school/ledger.h"
+#include "school/school.h"
 #include "web/reply.h"
 
 static void sleep_ms(long ms)
@@ -36,9 +38,15 @@ static int not_found(struct response *res)
 	                      "There is no booking with this id.");
 }
 
-static int invalid(struct response *res, const char *msg)
+/* A body bookreq refused (rc): which field, or a start the school does
+ * not offer. */
+static int invalid(struct response *res, int rc, const char *msg)
 {
-	return response_error(res, 422, "invalid_field", "%s", msg);
+	return response_error(res, 422,
+	                      rc == BOOKREQ_OUTSIDE_HOURS
+	                              ? "outside_opening_hours"
+	                              : "invalid_field",
+	                      "%s", msg);
 }
 
 /* ---- Idempotency-Key ---- */
@@ -131,11 +139,12 @@ static int create(struct proc *proc, struct request *req, struct response *res,
 	status = request_json_body(req, &body, err, sizeof(err));
 	if (status != 0)
 		return reply_body_error(res, status, err);
-	rc = bookreq_parse(body, tz_now(), proc->cfg.booking_min_notice_min, &b,
-	                   field, sizeof(field), msg, sizeof(msg));
+	rc = bookreq_parse(body, school_hours(), tz_now(),
+	                   proc->cfg.booking_min_notice_min, &b, field,
+	                   sizeof(field), msg, sizeof(msg));
 	json_object_put(body);
-	if (rc != 0)
-		return invalid(res, msg);
+	if (rc != BOOKREQ_OK)
+		return invalid(res, rc, msg);
 	key = bookapi_idempotency_key(request_header(req, "Idempotency-Key"));
 	if (key == NULL)
 		return response_error(res, 400, "invalid_header",
@@ -244,12 +253,13 @@ int bookapi_reschedule(struct proc *proc, struct request *req,
 	}
 	start = row.b.start;
 	duration = row.b.duration_min;
-	rc = bookreq_parse_patch(
-	        body, tz_now(), proc->cfg.booking_min_notice_min, &start,
-	        &duration, field, sizeof(field), msg, sizeof(msg));
+	rc = bookreq_parse_patch(body, school_hours(), tz_now(),
+	                         proc->cfg.booking_min_notice_min, &start,
+	                         &duration, field, sizeof(field), msg,
+	                         sizeof(msg));
 	json_object_put(body);
-	if (rc != 0)
-		return invalid(res, msg);
+	if (rc != BOOKREQ_OK)
+		return invalid(res, rc, msg);
 	end = start + (int64_t)duration * 60;
 	rc = booking_google_busy(proc, req->request_id, start, end, id, &why);
 	if (rc < 0)
@@ -272,12 +282,41 @@ int bookapi_reschedule(struct proc *proc, struct request *req,
 	return reply_booking(proc, req, res, 200, id);
 }
 
+/*
+ * DELETE needs no body and ignores one; but a body sent as JSON must be
+ * JSON, strictly, as every body is: a client that sends broken JSON gets
+ * 400 and nothing is cancelled. 0, or the status written.
+ */
+static int cancel_body(struct request *req, struct response *res)
+{
+	char err[LIMIT_ERROR_MESSAGE];
+	struct json_object *obj;
+	int status;
+
+	if (!request_is_json(req))
+		return 0;
+	status = request_read_body(req, err, sizeof(err));
+	if (status != 0)
+		return reply_body_error(res, status, err);
+	if (req->body.len == 0)
+		return 0;
+	obj = jsonio_parse(buf_str(&req->body), req->body.len, LIMIT_JSON_DEPTH,
+	                   err, sizeof(err));
+	if (obj == NULL)
+		return reply_body_error(res, 400, err);
+	json_object_put(obj);
+	return 0;
+}
+
 int bookapi_cancel(struct proc *proc, struct request *req, struct response *res)
 {
 	const char *id = req->param;
+	int status;
 
 	if (!ledger_id_valid(id))
 		return not_found(res);
+	if ((status = cancel_body(req, res)) != 0)
+		return status;
 	switch (booking_cancel(proc, req->request_id, id,
 	                       "cancelled through the API")) {
 	case BOOKING_GONE:

@@ -376,6 +376,12 @@ int calread_slots(struct proc *proc, struct request *req, struct response *res)
 		return response_error(
 		        res, 400, "invalid_parameter",
 		        "date must be a date such as 2026-12-01.");
+	if (freeslots_too_far(proc, day_start))
+		return response_error(
+		        res, 422, "outside_opening_hours",
+		        "date must be at most %d days from today: "
+		        "classes start at most that far ahead.",
+		        SLOTS_AHEAD_DAYS);
 	if (dur != NULL && parse_duration(dur, &duration) != 0)
 		return response_error(res, 400, "invalid_parameter",
 		                      "duration must be a whole number of "

@@ -331,18 +331,23 @@ int request_read_body(struct request *req, char *err, size_t errlen)
 	return 0;
 }
 
+int request_is_json(const struct request *req)
+{
+	const char *ct = request_param(req, "CONTENT_TYPE");
+	size_t n = strlen("application/json");
+
+	/* application/json, optionally with parameters (charset). */
+	return ct != NULL && strncasecmp(ct, "application/json", n) == 0 &&
+	       (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
 int request_json_body(struct request *req, struct json_object **out, char *err,
                       size_t errlen)
 {
-	const char *ct = request_param(req, "CONTENT_TYPE");
 	struct json_object *obj;
-	size_t n;
 	int status;
 
-	/* application/json, optionally with parameters (charset). */
-	n = strlen("application/json");
-	if (ct == NULL || strncasecmp(ct, "application/json", n) != 0 ||
-	    (ct[n] != '\0' && ct[n] != ';' && ct[n] != ' ')) {
+	if (!request_is_json(req)) {
 		snprintf(err, errlen,
 		         "the body must be JSON (Content-Type: "
 		         "application/json)");

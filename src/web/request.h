@@ -88,6 +88,10 @@ int request_content_length(const struct request *req, size_t *out, char *err,
 int request_read_body(struct request *req, char *err, size_t errlen)
         __attribute__((warn_unused_result));
 
+/* Whether the Content-Type is application/json, with or without
+ * parameters (charset). */
+int request_is_json(const struct request *req);
+
 /*
  * Reads the body and parses it as a JSON object (Content-Type
  * application/json, depth LIMIT_JSON_DEPTH). Returns 0 and a new object in

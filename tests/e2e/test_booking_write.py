@@ -88,6 +88,20 @@ def mins(n):
     return datetime.timedelta(minutes=n)
 
 
+def first_slot(minutes=60):
+    """The earliest start /api/calendar/slots offers (the first one past
+    the notice on an open day): the soonest a class may be booked."""
+    d = now().astimezone(zone()).date()
+    for _ in range(8):
+        r = stack().get("/api/calendar/slots?date=%s&duration=%d" % (d.isoformat(), minutes))
+        if r.status != 200:
+            raise AssertionError("slots: %r" % r)
+        if r.json()["slots"]:
+            return parse_iso(r.json()["slots"][0]["start"]).astimezone(zone())
+        d += datetime.timedelta(days=1)
+    raise AssertionError("no slot offered in a week")
+
+
 def klass(when, **fields):
     """A class body: start (datetime or text) and a student, plus fields
     (a field given as start= replaces it)."""
@@ -457,16 +471,14 @@ class BookingWriteCreate(BookingWriteBase):
     def test_booking_write_start_forms(self):
         d = at(6, 0)
         day = d.date().isoformat()
-        soon = now() + mins(notice_min() + 10)
-        soon = soon.astimezone(zone()).replace(second=0, microsecond=0)
-        soon += mins((30 - soon.minute % 30) % 30)
+        soon = first_slot()
         cases = [
             ("%sT15:00:00" % day, at(6, 15)),                        # no offset: TIME_ZONE
             ((at(6, 17).astimezone(datetime.timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ"),
              at(6, 17)),
             (at(6, 19).astimezone(datetime.timezone(datetime.timedelta(hours=2))).isoformat(),
              at(6, 19)),
-            (iso(soon), soon),                                       # just past the notice
+            (iso(soon), soon),                       # the first slot offered, past the notice
         ]
         for text, start in cases:
             with self.subTest(start=text):
@@ -567,7 +579,6 @@ class BookingWriteValidation(BookingWriteBase):
             ("start", klass(start, start="%s-13-01T15:00:00-03:00" % start.year)),
             ("start", klass(start, start=start.date().isoformat() + "T25:00:00-03:00")),
             ("start", klass(start, start=iso(past))),
-            ("start", klass(start, start=iso(inside))),
             ("durationMinutes", klass(start, durationMinutes=14)),
             ("durationMinutes", klass(start, durationMinutes=241)),
             ("durationMinutes", klass(start, durationMinutes=0)),
@@ -610,6 +621,12 @@ class BookingWriteValidation(BookingWriteBase):
             for path in (CREATE, HOLDS):
                 with self.subTest(field=field, body=json.dumps(body)[:120], path=path):
                     self.assertInvalid(post(body, path=path), field)
+        # A well-formed start inside the notice is not a slot the school
+        # offers (test_write_rules has the rest of that rule).
+        for path in (CREATE, HOLDS):
+            err = self.assertError(post(klass(start, start=iso(inside)), path=path), 422,
+                                   "outside_opening_hours")
+            self.assertIn("start", err["message"])
         self.assertEqual(rows(), [])
         self.assertEqual(inserts(), [])
 
@@ -659,7 +676,6 @@ class BookingWriteValidation(BookingWriteBase):
             ("foo", {"foo": 1}),
             ("studentEmail", {"studentEmail": "x@example.com"}),
             ("start", {"start": iso(now() - datetime.timedelta(days=1))}),
-            ("start", {"start": iso(now() + mins(notice_min() - 60))}),
             ("start", {"start": "soon"}),
             ("start", {"start": 1}),
             ("durationMinutes", {"durationMinutes": 241}),
@@ -669,6 +685,9 @@ class BookingWriteValidation(BookingWriteBase):
         for field, body in cases:
             with self.subTest(body=body):
                 self.assertInvalid(patch(bid, body), field)
+        err = self.assertError(patch(bid, {"start": iso(now() + mins(notice_min() - 60))}), 422,
+                               "outside_opening_hours")
+        self.assertIn("start", err["message"])
         self.assertError(patch(bid, b"{", headers={"Content-Type": "application/json"}), 400)
         self.assertError(patch(bid, json.dumps({"durationMinutes": 90}).encode(),
                                headers={"Content-Type": "text/plain"}), 415)
@@ -686,7 +705,7 @@ class BookingWriteConcurrency(BookingWriteBase):
             s, m = (start, 60) if i % 4 else (start + mins(30), 60)
             bodies.append(json.dumps(klass(s, durationMinutes=m,
                                            studentEmail="s%02d@example.com" % i)).encode())
-        cgi_bodies = [json.dumps(klass(start + mins(15 * (i % 3)), durationMinutes=45,
+        cgi_bodies = [json.dumps(klass(start + mins(30 * (i % 2)), durationMinutes=45,
                                        studentEmail="c%02d@example.com" % i)).encode()
                       for i in range(8)]
         replies = [None] * len(bodies)
@@ -749,7 +768,7 @@ class BookingWriteHolds(BookingWriteBase):
         self.assertTrue(hold_min() * 60 - 90 <= rw["holdExpiresIn"] <= hold_min() * 60 + 5)
         # Taken while it lives: by a class, another hold, an overlap.
         for path, s in ((CREATE, start), (HOLDS, start), (CREATE, start + mins(30)),
-                        (HOLDS, start - mins(45))):
+                        (HOLDS, start - mins(30))):
             with self.subTest(path=path, start=iso(s)):
                 self.assertError(post(klass(s, studentEmail="otro@example.com"), path=path),
                                  409, "slot_unavailable")

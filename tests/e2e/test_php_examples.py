@@ -202,6 +202,12 @@ class PhpExamples(unittest.TestCase):
         self.assertRan(p, 1)
         self.assertIn("that slot was just taken", p.stderr)
         self.assertEqual(stack().sql("SELECT id FROM bookings"), [[bid]])
+        # A time slots.php never prints (03:00, 10:15): refused, nothing stored.
+        for odd in (at(4, 3), at(4, 10, 15)):
+            p = php("hold.php", iso(odd), "otro@example.com")
+            self.assertRan(p, 1)
+            self.assertIn("that time is not a free slot", p.stderr)
+        self.assertEqual(stack().sql("SELECT id FROM bookings"), [[bid]])
 
         # -- checkout: one preference that names the hold --
         out = self.assertRan(php("checkout.php", bid))

@@ -101,7 +101,9 @@ class Slots(unittest.TestCase):
         d2 = weekday_on_or_after(d + DAY, WEEKDAYS)
         sat = weekday_on_or_after(today() + 3 * DAY, {5})
         sun = sat + DAY
-        far = weekday_on_or_after(today() + 420 * DAY, WEEKDAYS)
+        # Outside the cached horizon (7 days back): a date a month ago (a
+        # date over 366 days ahead is refused; below).
+        far = weekday_on_or_after(today() - 30 * DAY, WEEKDAYS)
         g_busy = [
             (local(d, 12), local(d, 13)),                 # confirmed
             (local(d - DAY, 23), local(d, 9, 30)),        # from the night before
@@ -179,15 +181,17 @@ class Slots(unittest.TestCase):
         self.assertGreaterEqual(len(rounds), 1)
         assert_rounds_spaced(self, rounds)
 
-        # A date beyond the cached horizon: Google asked for it.
+        # A day gone by, outside the cached horizon too: no slot, and
+        # Google is not asked about it.
         clear_sim_log()
-        r = get_slots(far, 60)
-        self.assertSlots(r, far, 60, expected_slots(far, 60, [(local(far, 10), local(far, 11))]),
-                         "MISS")
-        direct = first_pages(list_calls())
-        self.assertEqual(len(direct), 1)
-        self.assertLessEqual(parse_iso(qv(direct[0], "timeMin")), local(far, 9))
-        self.assertGreaterEqual(parse_iso(qv(direct[0], "timeMax")), local(far, 21))
+        self.assertSlots(get_slots(far, 60), far, 60, [])
+        self.assertEqual(list_calls(), [])
+
+        # A date over 366 days ahead offers nothing: 422, Google not asked.
+        clear_sim_log()
+        later = weekday_on_or_after(today() + 420 * DAY, WEEKDAYS)
+        assert_error(self, get_slots(later, 60), 422, "outside_opening_hours", "date")
+        self.assertEqual(list_calls(), [])
 
     def test_slots_min_notice(self):
         """Plain CGI runs (no memory of their own, settings of their own)."""

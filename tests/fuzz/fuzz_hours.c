@@ -3,7 +3,8 @@
  * must be in bounds, sorted and merged; slots on an ordinary day and on
  * Madrid's daylight-saving Sundays must be sorted, of the asked duration,
  * on the date, on a half hour inside an opening range, clear of the busy
- * interval and of not_before.
+ * interval and of not_before; and slots_check, the rule every write path
+ * applies, must accept exactly the starts slots_compute lists.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -66,7 +67,8 @@ static void check_slots(const struct hours *h, int di, int minutes,
 	    tz_parse_iso(dates[di].next_start, &next_start, NULL) != TZ_OK)
 		abort();
 	n = slots_compute(h, dates[di].year, dates[di].month, dates[di].day,
-	                  minutes, busy, 1, not_before, s, SLOTS_MAX + 1);
+	                  minutes, busy, 1, not_before, INT64_MAX, s,
+	                  SLOTS_MAX + 1);
 	if (n < 0 || n > SLOTS_MAX)
 		abort();
 	for (int i = 0; i < n; i++) {
@@ -88,6 +90,37 @@ static void check_slots(const struct hours *h, int di, int minutes,
 		    l.day != dates[di].day || l.second != 0 ||
 		    l.minute % SLOTS_STEP_MIN != 0 ||
 		    !inside(h, l.wday, l.hour * 60 + l.minute))
+			abort();
+	}
+}
+
+/* Every quarter hour of the date: offered by slots_check exactly when
+ * slots_compute lists it (with no notice, the day before). */
+static void check_agreement(const struct hours *h, int di, int minutes)
+{
+	struct slots_slot s[SLOTS_MAX];
+	int64_t day_start, next_start, now;
+	struct slots_window w;
+	int n;
+
+	if (tz_day_start(dates[di].year, dates[di].month, dates[di].day,
+	                 &day_start) != TZ_OK ||
+	    tz_parse_iso(dates[di].next_start, &next_start, NULL) != TZ_OK)
+		abort();
+	now = day_start - 86400;
+	w = slots_window(now, 0);
+	n = slots_compute(h, dates[di].year, dates[di].month, dates[di].day,
+	                  minutes, NULL, 0, w.not_before, w.not_after, s,
+	                  SLOTS_MAX);
+	if (n < 0)
+		abort();
+	for (int64_t t = day_start; t < next_start; t += 900) {
+		int listed = 0;
+
+		for (int i = 0; i < n; i++)
+			listed |= s[i].start == t;
+		if ((slots_check(h, t, minutes, now, 0) == SLOTS_OFFERED) !=
+		    listed)
 			abort();
 	}
 }
@@ -130,6 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_slots(&h, di, 60, &busy, INT64_MIN);
 		check_slots(&h, di, 30, &busy, day_start + (sum >> 20) % 86400);
 		check_slots(&h, di, minutes, &busy, INT64_MIN);
+		check_agreement(&h, di, minutes);
 	}
 	free(s);
 	return 0;

@@ -11,6 +11,7 @@
 #include "school/bookreq.h"
 #include "check.h"
 #include "core/tz.h"
+#include "core/utf8.h"
 
 #define ZONE      "America/Argentina/Buenos_Aires"
 #define NOW       1796126400LL /* 2026-12-01T12:00:00Z, 09:00 local */
@@ -18,8 +19,30 @@
 #define BOOKING   "0123456789abcdef0123456789abcdef"
 #define DISCOVERY "tests/sim/reference/calendar-v3-discovery.json"
 
-/* 2027-01-10T15:00:00-03:00 */
+/* 2027-01-10T15:00:00-03:00, a Sunday */
 #define CLASS_START 1799604000LL
+
+#define ALL_WEEK "mon-sun 00:00-24:00"
+#define DEFAULT  "mon-fri 09:00-21:00; sat 09:00-13:00"
+
+/* Opening hours that must parse; aborts if they do not. */
+static const struct hours *hours_of(const char *spec)
+{
+	static struct hours h[2];
+	static int next;
+	char err[128];
+
+	next = (next + 1) % 2;
+	if (hours_parse(spec, &h[next], err, sizeof(err)) != 0) {
+		fprintf(stderr, "bad hours in a test: %s\n", err);
+		abort();
+	}
+	return &h[next];
+}
+
+/* The tests of the fields: open all week, so that only the fields count
+ * (the opening hours have tests of their own). */
+#define OPEN hours_of(ALL_WEEK)
 
 static const char base_json[] =
         "{\"start\":\"2027-01-10T15:00:00-03:00\",\"durationMinutes\":90,"
@@ -72,10 +95,11 @@ static int names_field(const char *msg, const char *field)
 }
 
 /*
- * Whether bookreq_parse refuses body (taken) naming want in field, with a
- * sentence in msg, and leaves *out as it was. Says why on stderr when not.
+ * Whether bookreq_parse refuses body (taken) with want_rc naming want in
+ * field, with a sentence in msg, and leaves *out as it was. Says why on
+ * stderr when not.
  */
-static int refuses(struct json_object *body, const char *want)
+static int refuses_with(struct json_object *body, int want_rc, const char *want)
 {
 	struct bookreq out, before;
 	char field[80] = "", msg[256] = "";
@@ -83,9 +107,10 @@ static int refuses(struct json_object *body, const char *want)
 
 	memset(&out, 0xa5, sizeof(out));
 	memcpy(&before, &out, sizeof(out));
-	rc = bookreq_parse(body, NOW, NOTICE, &out, field, sizeof(field), msg,
-	                   sizeof(msg));
-	if (rc != -1 || strcmp(field, want) != 0 || !names_field(msg, want) ||
+	rc = bookreq_parse(body, OPEN, NOW, NOTICE, &out, field, sizeof(field),
+	                   msg, sizeof(msg));
+	if (rc != want_rc || strcmp(field, want) != 0 ||
+	    !names_field(msg, want) ||
 	    memcmp(&out, &before, sizeof(out)) != 0) {
 		fprintf(stderr,
 		        "  body %s: rc %d, field \"%s\" (expected \"%s\"), "
@@ -100,12 +125,24 @@ static int refuses(struct json_object *body, const char *want)
 	return 1;
 }
 
+/* A malformed, unknown or missing field, or a start in the past. */
+static int refuses(struct json_object *body, const char *want)
+{
+	return refuses_with(body, BOOKREQ_INVALID, want);
+}
+
+/* A class the school does not offer. */
+static int outside_hours(struct json_object *body)
+{
+	return refuses_with(body, BOOKREQ_OUTSIDE_HOURS, "start");
+}
+
 /* Whether bookreq_parse accepts body (taken), into *out. */
 static int accepts(struct json_object *body, struct bookreq *out)
 {
 	char field[80] = "", msg[256] = "";
-	int rc = bookreq_parse(body, NOW, NOTICE, out, field, sizeof(field),
-	                       msg, sizeof(msg));
+	int rc = bookreq_parse(body, OPEN, NOW, NOTICE, out, field,
+	                       sizeof(field), msg, sizeof(msg));
 
 	if (rc != 0)
 		fprintf(stderr, "  body %s refused: %s: %s\n",
@@ -198,9 +235,10 @@ TEST(start_must_be_a_future_time_beyond_the_notice)
 	CHECK(refuses(base_with("start", "\"2026-11-30T15:00:00-03:00\""),
 	              "start"));
 	CHECK(refuses(base_with("start", "\"2026-12-01T12:00:00Z\""), "start"));
-	/* Inside the notice: now + 119 minutes, then exactly now + 120. */
-	CHECK(refuses(base_with("start", "\"2026-12-01T13:59:00Z\""), "start"));
-	CHECK(refuses(base_with("start", "\"2026-12-01T13:59:59Z\""), "start"));
+	/* Inside the notice (a start the school does not offer): now + 90
+	 * minutes, then exactly now + 120. */
+	CHECK(outside_hours(base_with("start", "\"2026-12-01T13:30:00Z\"")));
+	CHECK(outside_hours(base_with("start", "\"2026-12-01T13:59:59Z\"")));
 	CHECK(accepts(base_with("start", "\"2026-12-01T14:00:00Z\""), &b));
 	CHECK_INT(b.start, NOW + 120 * 60);
 }
@@ -433,7 +471,7 @@ static int patch(const char *json, int want_rc, const char *want_field,
 	int64_t s = *start;
 	int d = *dur, rc;
 
-	rc = bookreq_parse_patch(body, NOW, NOTICE, start, dur, field,
+	rc = bookreq_parse_patch(body, OPEN, NOW, NOTICE, start, dur, field,
 	                         sizeof(field), msg, sizeof(msg));
 	json_object_put(body);
 	if (rc != want_rc || (rc != 0 && (strcmp(field, want_field) != 0 ||
@@ -483,7 +521,6 @@ TEST(patch_refuses_bad_bodies_and_keeps_the_values)
 	        {"{\"start\":42}", "start"},
 	        {"{\"start\":\"2027-01-11\"}", "start"},
 	        {"{\"start\":\"2026-11-30T10:00:00-03:00\"}", "start"},
-	        {"{\"start\":\"2026-12-01T13:59:00Z\"}", "start"},
 	        {"{\"durationMinutes\":14}", "durationMinutes"},
 	        {"{\"durationMinutes\":241}", "durationMinutes"},
 	        {"{\"durationMinutes\":60.5}", "durationMinutes"},
@@ -506,6 +543,13 @@ TEST(patch_refuses_bad_bodies_and_keeps_the_values)
 		CHECK_INT(start, CLASS_START);
 		CHECK_INT(dur, 90);
 	}
+	/* Inside the notice, or off the half-hour grid: not offered. */
+	CHECK(patch("{\"start\":\"2026-12-01T13:30:00Z\"}", -2, "start", &start,
+	            &dur));
+	CHECK(patch("{\"start\":\"2027-01-11T10:07:00Z\"}", -2, "start", &start,
+	            &dur));
+	CHECK_INT(start, CLASS_START);
+	CHECK_INT(dur, 90);
 	CHECK(tz_set("Europe/Madrid") == 0);
 	i = patch("{\"start\":\"2027-03-28T02:30:00\"}", -1, "start", &start,
 	          &dur);
@@ -953,64 +997,220 @@ TEST(longest_fields_still_make_an_event)
 	CHECK(ok);
 }
 
-TEST(the_latest_start_still_makes_an_event)
+/*
+ * A class starts at most 366 days ahead (the latest start still makes an
+ * event); anything later, up to the last second the parser reads, is
+ * refused as a start, before any arithmetic on it.
+ */
+TEST(far_starts_are_refused_and_the_latest_makes_an_event)
 {
 	static const char *const late[] = {
+	        "\"2027-12-02T09:30:00-03:00\"", /* NOW + 366 days + 30 min */
+	        "\"2030-01-07T10:00:00-03:00\"",
 	        "\"9999-12-31T19:00:00\"",
 	        "\"9999-12-31T20:00:00\"",
+	        "\"9999-12-31T20:00:00Z\"",
 	        "\"9999-12-31T23:59:59Z\"",
 	        "\"9999-12-31T23:59:59-23:59\"",
 	};
+	struct json_object *body, *ev;
 	struct bookreq b;
 	size_t i;
 
 	CHECK(tz_set(ZONE) == 0);
 	for (i = 0; i < sizeof(late) / sizeof(late[0]); i++) {
-		struct json_object *body = base_with("start", late[i]), *ev;
-		char field[80] = "", msg[256] = "";
-		int rc;
-
+		body = base_with("start", late[i]);
 		json_object_object_add(body, "durationMinutes",
 		                       json_object_new_int(240));
-		rc = bookreq_parse(body, NOW, NOTICE, &b, field, sizeof(field),
-		                   msg, sizeof(msg));
-		json_object_put(body);
-		if (rc != 0) {
-			/* Refusing such a start is fine, as a start; but not
-			 * one that ends by 23:00 on 9999-12-31. */
-			CHECK(i != 0);
-			CHECK_STR(field, "start");
-		} else {
-			ev = bookreq_event(BOOKING, &b, ZONE);
-			if (ev == NULL)
-				fprintf(stderr, "  no event for start %s\n",
-				        late[i]);
-			json_object_put(ev);
-			CHECK(ev != NULL);
-		}
+		CHECK(outside_hours(body));
 	}
 	/* Nor may a patch move a class there. */
 	for (i = 0; i < sizeof(late) / sizeof(late[0]); i++) {
-		struct json_object *body = base_with("start", late[i]), *p;
-		char field[80] = "", msg[256] = "", end[TZ_ISO_MAX];
+		char json[128];
 		int64_t start = CLASS_START;
-		int dur = 240, rc;
+		int dur = 90;
 
-		p = json_object_new_object();
-		json_object_object_add(
-		        p, "start",
-		        json_object_get(json_object_object_get(body, "start")));
+		snprintf(json, sizeof(json),
+		         "{\"start\":%s,\"durationMinutes\":240}", late[i]);
+		CHECK(patch(json, BOOKREQ_OUTSIDE_HOURS, "start", &start,
+		            &dur));
+		CHECK_INT(start, CLASS_START);
+		CHECK_INT(dur, 90);
+	}
+	/* NOW + 366 days, a Thursday at 09:00: the last start offered. */
+	body = base_with("start", "\"2027-12-02T09:00:00-03:00\"");
+	json_object_object_add(body, "durationMinutes",
+	                       json_object_new_int(240));
+	CHECK(accepts(body, &b));
+	CHECK_INT(b.start, NOW + 366LL * 86400);
+	ev = bookreq_event(BOOKING, &b, ZONE);
+	CHECK(ev != NULL);
+	json_object_put(ev);
+}
+
+/* Whether bookreq_parse gives rc for body (taken) in the opening hours
+ * spec, at NOW with notice minutes. */
+static int rule_gives(const char *spec, long notice, struct json_object *body,
+                      int want_rc)
+{
+	struct bookreq out;
+	char field[80] = "", msg[256] = "";
+	int rc = bookreq_parse(body, hours_of(spec), NOW, notice, &out, field,
+	                       sizeof(field), msg, sizeof(msg));
+
+	if (rc != want_rc || (rc != 0 && (strcmp(field, "start") != 0 ||
+	                                  !names_field(msg, "start")))) {
+		fprintf(stderr, "  body %s: rc %d (expected %d), %s: %s\n",
+		        json_object_to_json_string(body), rc, want_rc, field,
+		        msg);
 		json_object_put(body);
-		rc = bookreq_parse_patch(p, NOW, NOTICE, &start, &dur, field,
-		                         sizeof(field), msg, sizeof(msg));
-		json_object_put(p);
-		if (rc != 0) {
-			CHECK(i != 0);
-			CHECK_STR(field, "start");
-			CHECK_INT(start, CLASS_START);
-		} else {
-			CHECK(tz_format_iso(start + dur * 60, end,
-			                    sizeof(end)) == 0);
+		return 0;
+	}
+	json_object_put(body);
+	return 1;
+}
+
+/* A body with start s (local time) and durationMinutes d. */
+static struct json_object *at_for(const char *s, int d)
+{
+	struct json_object *b = base_with_string("start", s);
+
+	json_object_object_add(b, "durationMinutes", json_object_new_int(d));
+	return b;
+}
+
+/* The default hours: mon-fri 09:00-21:00, sat 09:00-13:00. NOW is Tuesday
+ * 2026-12-01 09:00. */
+TEST(the_start_must_be_a_slot_the_school_offers)
+{
+	const int out = BOOKREQ_OUTSIDE_HOURS;
+
+	CHECK(tz_set(ZONE) == 0);
+	/* Thursday 2026-12-03. */
+	CHECK(rule_gives(DEFAULT, NOTICE, at_for("2026-12-03T15:00:00", 60),
+	                 0));
+	CHECK(rule_gives(DEFAULT, NOTICE, at_for("2026-12-03T03:00:00", 60),
+	                 out));
+	CHECK(rule_gives(DEFAULT, NOTICE, at_for("2026-12-03T15:07:00", 60),
+	                 out));
+	CHECK(rule_gives(DEFAULT, NOTICE, at_for("2026-12-03T15:00:30", 60),
+	                 out));
+	CHECK(rule_gives(DEFAULT, NOTICE, at_for("2026-12-03T20:00:00", 60),
+	                 0));
+	CHECK(rule_gives(DEFAULT, NOTICE, at_for("2026-12-03T20:30:00", 60),
+	                 out));
+	CHECK(rule_gives(DEFAULT, NOTICE, at_for("2026-12-03T17:00:00", 240),
+	                 0));
+	CHECK(rule_gives(DEFAULT, NOTICE, at_for("2026-12-03T17:30:00", 240),
+	                 out));
+	/* Saturday and Sunday. */
+	CHECK(rule_gives(DEFAULT, NOTICE, at_for("2026-12-05T12:00:00", 60),
+	                 0));
+	CHECK(rule_gives(DEFAULT, NOTICE, at_for("2026-12-05T12:30:00", 60),
+	                 out));
+	CHECK(rule_gives(DEFAULT, NOTICE, at_for("2026-12-06T15:00:00", 60),
+	                 out));
+	CHECK(rule_gives(DEFAULT, NOTICE, at_for("2026-12-06T15:07:00", 60),
+	                 out));
+	/* The same instant written with another offset is the same slot. */
+	CHECK(rule_gives(DEFAULT, NOTICE, at_for("2026-12-03T18:00:00Z", 60),
+	                 0));
+	CHECK(rule_gives(DEFAULT, NOTICE,
+	                 at_for("2026-12-03T19:00:00+01:00", 60), 0));
+	CHECK(rule_gives(DEFAULT, NOTICE, at_for("2026-12-03T18:07:00Z", 60),
+	                 out));
+	/* The notice: today 10:30 is too soon, 11:00 is the first slot; with
+	 * no notice (a paid class) 09:30 is fine, 09:00 (now) is past. */
+	CHECK(rule_gives(DEFAULT, NOTICE, at_for("2026-12-01T10:30:00", 60),
+	                 out));
+	CHECK(rule_gives(DEFAULT, NOTICE, at_for("2026-12-01T11:00:00", 60),
+	                 0));
+	CHECK(rule_gives(DEFAULT, 0, at_for("2026-12-01T09:30:00", 60), 0));
+	CHECK(rule_gives(DEFAULT, 0, at_for("2026-12-01T09:00:00", 60),
+	                 BOOKREQ_INVALID));
+	/* Other hours, other slots. */
+	CHECK(rule_gives("sun 14:00-18:00", NOTICE,
+	                 at_for("2026-12-06T15:00:00", 60), 0));
+	CHECK(rule_gives("sun 14:00-18:00", NOTICE,
+	                 at_for("2026-12-03T15:00:00", 60), out));
+	/* The rule comes after the fields: a bad field is named first. */
+	{
+		struct json_object *b = at_for("2026-12-03T03:00:00", 60);
+
+		json_object_object_add(b, "participants",
+		                       json_object_new_int(0));
+		CHECK(refuses(b, "participants"));
+	}
+}
+
+TEST(patch_keeps_the_class_inside_the_hours)
+{
+	/* Thursday 2026-12-03 20:00, 60 minutes. */
+	int64_t start = NOW + 2 * 86400 + 11 * 3600;
+	struct json_object *body;
+	char field[80] = "", msg[256] = "";
+	int dur = 60, rc;
+
+	CHECK(tz_set(ZONE) == 0);
+	/* Longer would end after 21:00, whichever field moves. */
+	body = json_tokener_parse("{\"durationMinutes\":90}");
+	rc = bookreq_parse_patch(body, hours_of(DEFAULT), NOW, NOTICE, &start,
+	                         &dur, field, sizeof(field), msg, sizeof(msg));
+	json_object_put(body);
+	CHECK_INT(rc, BOOKREQ_OUTSIDE_HOURS);
+	CHECK_STR(field, "start");
+	CHECK_INT(dur, 60);
+	body = json_tokener_parse("{\"start\":\"2026-12-03T03:00:00-03:00\"}");
+	rc = bookreq_parse_patch(body, hours_of(DEFAULT), NOW, NOTICE, &start,
+	                         &dur, field, sizeof(field), msg, sizeof(msg));
+	json_object_put(body);
+	CHECK_INT(rc, BOOKREQ_OUTSIDE_HOURS);
+	CHECK_INT(start, NOW + 2 * 86400 + 11 * 3600);
+	/* Earlier and longer fits. */
+	body = json_tokener_parse("{\"start\":\"2026-12-03T19:30:00-03:00\","
+	                          "\"durationMinutes\":90}");
+	rc = bookreq_parse_patch(body, hours_of(DEFAULT), NOW, NOTICE, &start,
+	                         &dur, field, sizeof(field), msg, sizeof(msg));
+	json_object_put(body);
+	CHECK_INT(rc, 0);
+	CHECK_INT(dur, 90);
+	CHECK_INT(start, NOW + 2 * 86400 + 10 * 3600 + 1800);
+}
+
+/* A message that quotes the body is cut between characters, never inside
+ * one, and so is the field's name. */
+TEST(quoted_keys_are_cut_on_character_boundaries)
+{
+	static const char *const units[] = {"ñ", "€", "\xf0\x9f\x98\x80", "a"};
+	size_t i, n;
+
+	CHECK(tz_set(ZONE) == 0);
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		for (n = 20; n <= 100; n += 7) {
+			char *key = repeat(units[i], n), field[80] = "",
+			     msg[256] = "", small[9] = "";
+			struct json_object *body = base_with(key, "1");
+			struct bookreq b;
+			int rc;
+
+			rc = bookreq_parse(body, OPEN, NOW, NOTICE, &b, field,
+			                   sizeof(field), msg, sizeof(msg));
+			CHECK_INT(rc, BOOKREQ_INVALID);
+			CHECK(utf8_valid(msg, strlen(msg)));
+			CHECK(utf8_valid(field, strlen(field)));
+			CHECK(strncmp(msg, key,
+			              strlen(field) < 64 ? strlen(field)
+			                                 : 60) == 0);
+			CHECK(strstr(msg, "is not a field of this request.") !=
+			      NULL);
+			rc = bookreq_parse(body, OPEN, NOW, NOTICE, &b, small,
+			                   sizeof(small), msg, 40);
+			CHECK_INT(rc, BOOKREQ_INVALID);
+			CHECK(utf8_valid(msg, strlen(msg)));
+			CHECK(utf8_valid(small, strlen(small)));
+			CHECK(strlen(msg) < 40 && strlen(small) < 9);
+			json_object_put(body);
+			free(key);
 		}
 	}
 }
@@ -1039,7 +1239,10 @@ int main(void)
 	RUN(event_in_another_zone_carries_that_zone);
 	RUN(awkward_text_comes_out_intact);
 	RUN(longest_fields_still_make_an_event);
-	RUN(the_latest_start_still_makes_an_event);
+	RUN(far_starts_are_refused_and_the_latest_makes_an_event);
+	RUN(the_start_must_be_a_slot_the_school_offers);
+	RUN(patch_keeps_the_class_inside_the_hours);
+	RUN(quoted_keys_are_cut_on_character_boundaries);
 	json_object_put(discovery);
 	return CHECK_DONE();
 }

@@ -25,6 +25,7 @@
 #define SP      "America/Sao_Paulo"
 #define DEFAULT "mon-fri 09:00-21:00; sat 09:00-13:00"
 #define NOBODY  INT64_MIN /* not_before that removes nothing */
+#define NOLIMIT INT64_MAX /* not_after that removes nothing */
 
 /* The instant of an ISO string with an offset; aborts if it does not parse. */
 static int64_t at(const char *iso)
@@ -119,7 +120,7 @@ static int compute(const char *spec, int year, int month, int day, int minutes,
 {
 	struct hours h = hours_of(spec);
 	int n = slots_compute(&h, year, month, day, minutes, busy, nbusy,
-	                      not_before, out, max);
+	                      not_before, NOLIMIT, out, max);
 
 	if (n > 0)
 		check_invariants(out, n, minutes, year, month, day);
@@ -479,35 +480,69 @@ TEST(bad_arguments)
 
 	CHECK_INT(tz_set(BA), 0);
 	memset(s, 0x5a, sizeof(s));
-	CHECK_INT(slots_compute(&h, 2026, 2, 29, 60, NULL, 0, 0, s, 48), -1);
-	CHECK_INT(slots_compute(&h, 2026, 4, 31, 60, NULL, 0, 0, s, 48), -1);
-	CHECK_INT(slots_compute(&h, 2026, 13, 1, 60, NULL, 0, 0, s, 48), -1);
-	CHECK_INT(slots_compute(&h, 2026, 0, 1, 60, NULL, 0, 0, s, 48), -1);
-	CHECK_INT(slots_compute(&h, 2026, 6, 0, 60, NULL, 0, 0, s, 48), -1);
-	CHECK_INT(slots_compute(&h, 1899, 6, 10, 60, NULL, 0, 0, s, 48), -1);
-	CHECK_INT(slots_compute(&h, 10000, 6, 10, 60, NULL, 0, 0, s, 48), -1);
-	CHECK_INT(slots_compute(&h, 2026, 6, 10, 0, NULL, 0, 0, s, 48), -1);
-	CHECK_INT(slots_compute(&h, 2026, 6, 10, -30, NULL, 0, 0, s, 48), -1);
-	CHECK_INT(slots_compute(&h, 2026, 6, 10, 1441, NULL, 0, 0, s, 48), -1);
-	CHECK_INT(slots_compute(NULL, 2026, 6, 10, 60, NULL, 0, 0, s, 48), -1);
-	CHECK_INT(slots_compute(&h, 2026, 6, 10, 60, NULL, 1, 0, s, 48), -1);
-	CHECK_INT(slots_compute(&h, 2026, 6, 10, 60, &busy, 1, 0, NULL, 1), -1);
+	CHECK_INT(
+	        slots_compute(&h, 2026, 2, 29, 60, NULL, 0, 0, NOLIMIT, s, 48),
+	        -1);
+	CHECK_INT(
+	        slots_compute(&h, 2026, 4, 31, 60, NULL, 0, 0, NOLIMIT, s, 48),
+	        -1);
+	CHECK_INT(
+	        slots_compute(&h, 2026, 13, 1, 60, NULL, 0, 0, NOLIMIT, s, 48),
+	        -1);
+	CHECK_INT(slots_compute(&h, 2026, 0, 1, 60, NULL, 0, 0, NOLIMIT, s, 48),
+	          -1);
+	CHECK_INT(slots_compute(&h, 2026, 6, 0, 60, NULL, 0, 0, NOLIMIT, s, 48),
+	          -1);
+	CHECK_INT(
+	        slots_compute(&h, 1899, 6, 10, 60, NULL, 0, 0, NOLIMIT, s, 48),
+	        -1);
+	CHECK_INT(
+	        slots_compute(&h, 10000, 6, 10, 60, NULL, 0, 0, NOLIMIT, s, 48),
+	        -1);
+	CHECK_INT(slots_compute(&h, 2026, 6, 10, 0, NULL, 0, 0, NOLIMIT, s, 48),
+	          -1);
+	CHECK_INT(
+	        slots_compute(&h, 2026, 6, 10, -30, NULL, 0, 0, NOLIMIT, s, 48),
+	        -1);
+	CHECK_INT(slots_compute(&h, 2026, 6, 10, 1441, NULL, 0, 0, NOLIMIT, s,
+	                        48),
+	          -1);
+	CHECK_INT(slots_compute(NULL, 2026, 6, 10, 60, NULL, 0, 0, NOLIMIT, s,
+	                        48),
+	          -1);
+	CHECK_INT(
+	        slots_compute(&h, 2026, 6, 10, 60, NULL, 1, 0, NOLIMIT, s, 48),
+	        -1);
+	CHECK_INT(slots_compute(&h, 2026, 6, 10, 60, &busy, 1, 0, NOLIMIT, NULL,
+	                        1),
+	          -1);
 	bad = h;
 	bad.n[3] = HOURS_MAX_RANGES + 1;
-	CHECK_INT(slots_compute(&bad, 2026, 6, 10, 60, NULL, 0, 0, s, 48), -1);
+	CHECK_INT(slots_compute(&bad, 2026, 6, 10, 60, NULL, 0, 0, NOLIMIT, s,
+	                        48),
+	          -1);
 	bad = h;
 	bad.day[3][0].end = HOURS_DAY_END + 1;
-	CHECK_INT(slots_compute(&bad, 2026, 6, 10, 60, NULL, 0, 0, s, 48), -1);
+	CHECK_INT(slots_compute(&bad, 2026, 6, 10, 60, NULL, 0, 0, NOLIMIT, s,
+	                        48),
+	          -1);
 	bad = h;
 	bad.day[3][0].start = bad.day[3][0].end;
-	CHECK_INT(slots_compute(&bad, 2026, 6, 10, 60, NULL, 0, 0, s, 48), -1);
+	CHECK_INT(slots_compute(&bad, 2026, 6, 10, 60, NULL, 0, 0, NOLIMIT, s,
+	                        48),
+	          -1);
 	/* Nothing was written. */
 	for (size_t i = 0; i < sizeof(s); i++)
 		CHECK_INT(((unsigned char *)s)[i], 0x5a);
 	/* The good ones next to them. */
-	CHECK_INT(slots_compute(&h, 2028, 2, 29, 60, NULL, 0, 0, s, 48), 23);
-	CHECK_INT(slots_compute(&h, 2026, 6, 10, 1440, NULL, 0, 0, s, 48), 0);
-	CHECK_INT(slots_compute(&h, 2026, 6, 10, 1, NULL, 0, 0, s, 48), 24);
+	CHECK_INT(
+	        slots_compute(&h, 2028, 2, 29, 60, NULL, 0, 0, NOLIMIT, s, 48),
+	        23);
+	CHECK_INT(slots_compute(&h, 2026, 6, 10, 1440, NULL, 0, 0, NOLIMIT, s,
+	                        48),
+	          0);
+	CHECK_INT(slots_compute(&h, 2026, 6, 10, 1, NULL, 0, 0, NOLIMIT, s, 48),
+	          24);
 }
 
 /* Hand-made hours with overlapping ranges still give each slot once. */
@@ -523,7 +558,8 @@ TEST(overlapping_hand_made_ranges)
 	h.day[3][0] = (struct hours_range){HM(12, 0), HM(14, 0)};
 	h.day[3][1] = (struct hours_range){HM(9, 0), HM(13, 0)};
 	h.day[3][2] = (struct hours_range){HM(9, 0), HM(13, 0)};
-	n = slots_compute(&h, 2026, 6, 10, 60, NULL, 0, NOBODY, s, SLOTS_MAX);
+	n = slots_compute(&h, 2026, 6, 10, 60, NULL, 0, NOBODY, NOLIMIT, s,
+	                  SLOTS_MAX);
 	CHECK_STR(starts_of(s, n), every(HM(9, 0), HM(13, 0), 30));
 }
 
@@ -538,6 +574,181 @@ TEST(last_date)
 	            SLOTS_MAX);
 	CHECK_STR(starts_of(s, n), "22:00 22:30 23:00");
 	CHECK_INT(s[2].end, at("9999-12-31T23:59:00-03:00") + 60);
+}
+
+TEST(not_after_removes_later_starts)
+{
+	struct hours h = hours_of(DEFAULT);
+	struct slots_slot s[SLOTS_MAX];
+	int n;
+
+	CHECK_INT(tz_set(BA), 0);
+	/* 2026-06-10 is a Wednesday: 12:00 local is 15:00Z. */
+	n = slots_compute(&h, 2026, 6, 10, 60, NULL, 0, NOBODY,
+	                  at("2026-06-10T15:00:00Z"), s, SLOTS_MAX);
+	CHECK_STR(starts_of(s, n), every(HM(9, 0), HM(12, 0), 30));
+	n = slots_compute(&h, 2026, 6, 10, 60, NULL, 0, NOBODY,
+	                  at("2026-06-10T14:59:59Z"), s, SLOTS_MAX);
+	CHECK_STR(starts_of(s, n), every(HM(9, 0), HM(11, 30), 30));
+	n = slots_compute(&h, 2026, 6, 10, 60, NULL, 0, NOBODY,
+	                  at("2026-06-10T11:59:59Z"), s, SLOTS_MAX);
+	CHECK_INT(n, 0);
+}
+
+TEST(window_bounds_and_saturates)
+{
+	struct slots_window w;
+	const int64_t now = at("2026-06-08T12:00:00Z");
+
+	w = slots_window(now, 120);
+	CHECK_INT(w.not_before, now + 7200);
+	CHECK_INT(w.not_after, now + 366LL * 86400);
+	/* No notice still means later than now. */
+	w = slots_window(now, 0);
+	CHECK_INT(w.not_before, now + 1);
+	w = slots_window(now, -5);
+	CHECK_INT(w.not_before, now + 1);
+	/* A notice past the window is the window. */
+	w = slots_window(now, 2147483647L);
+	CHECK_INT(w.not_before, now + 366LL * 86400);
+	/* Nothing overflows at the end of time. */
+	w = slots_window(INT64_MAX - 10, 120);
+	CHECK(w.not_before == INT64_MAX && w.not_after == INT64_MAX);
+}
+
+TEST(check_verdicts)
+{
+	struct hours h = hours_of(DEFAULT);
+	/* Monday 2026-06-08 09:00 local. */
+	const int64_t now = at("2026-06-08T09:00:00-03:00");
+
+	CHECK_INT(tz_set(BA), 0);
+	/* Wednesday. */
+	CHECK_INT(
+	        slots_check(&h, at("2026-06-10T15:00:00-03:00"), 60, now, 120),
+	        SLOTS_OFFERED);
+	CHECK_INT(
+	        slots_check(&h, at("2026-06-10T03:00:00-03:00"), 60, now, 120),
+	        SLOTS_CLOSED);
+	CHECK_INT(
+	        slots_check(&h, at("2026-06-10T15:07:00-03:00"), 60, now, 120),
+	        SLOTS_CLOSED);
+	CHECK_INT(
+	        slots_check(&h, at("2026-06-10T15:00:01-03:00"), 60, now, 120),
+	        SLOTS_CLOSED);
+	CHECK_INT(
+	        slots_check(&h, at("2026-06-10T20:00:00-03:00"), 60, now, 120),
+	        SLOTS_OFFERED);
+	CHECK_INT(
+	        slots_check(&h, at("2026-06-10T20:30:00-03:00"), 60, now, 120),
+	        SLOTS_CLOSED);
+	CHECK_INT(
+	        slots_check(&h, at("2026-06-10T20:30:00-03:00"), 30, now, 120),
+	        SLOTS_OFFERED);
+	CHECK_INT(
+	        slots_check(&h, at("2026-06-10T21:00:00-03:00"), 15, now, 120),
+	        SLOTS_CLOSED);
+	CHECK_INT(
+	        slots_check(&h, at("2026-06-10T08:30:00-03:00"), 60, now, 120),
+	        SLOTS_CLOSED);
+	/* Saturday 09:00-13:00, Sunday closed. */
+	CHECK_INT(
+	        slots_check(&h, at("2026-06-13T12:00:00-03:00"), 60, now, 120),
+	        SLOTS_OFFERED);
+	CHECK_INT(
+	        slots_check(&h, at("2026-06-13T12:30:00-03:00"), 60, now, 120),
+	        SLOTS_CLOSED);
+	CHECK_INT(
+	        slots_check(&h, at("2026-06-14T15:00:00-03:00"), 60, now, 120),
+	        SLOTS_CLOSED);
+	CHECK_INT(
+	        slots_check(&h, at("2026-06-14T15:07:00-03:00"), 60, now, 120),
+	        SLOTS_CLOSED);
+	/* The window: the past, the notice, 366 days. */
+	CHECK_INT(slots_check(&h, now, 60, now, 120), SLOTS_PAST);
+	CHECK_INT(slots_check(&h, now - 1800, 60, now, 120), SLOTS_PAST);
+	CHECK_INT(slots_check(&h, INT64_MIN, 60, now, 120), SLOTS_PAST);
+	CHECK_INT(slots_check(&h, now + 1800, 60, now, 120), SLOTS_TOO_SOON);
+	CHECK_INT(slots_check(&h, now + 7200, 60, now, 120), SLOTS_OFFERED);
+	CHECK_INT(slots_check(&h, now + 1800, 60, now, 0), SLOTS_OFFERED);
+	/* 366 days after Monday 2026-06-08 is Wednesday 2027-06-09. */
+	CHECK_INT(
+	        slots_check(&h, at("2027-06-09T09:00:00-03:00"), 60, now, 120),
+	        SLOTS_OFFERED);
+	CHECK_INT(
+	        slots_check(&h, at("2027-06-09T09:30:00-03:00"), 60, now, 120),
+	        SLOTS_TOO_FAR);
+	CHECK_INT(slots_check(&h, at("9999-12-31T20:00:00Z"), 240, now, 120),
+	          SLOTS_TOO_FAR);
+	CHECK_INT(slots_check(&h, INT64_MAX, 240, now, 120), SLOTS_TOO_FAR);
+	/* What slots_compute refuses offers nothing. */
+	CHECK_INT(slots_check(&h, at("2026-06-10T15:00:00-03:00"), 0, now, 120),
+	          SLOTS_CLOSED);
+	CHECK_INT(slots_check(NULL, at("2026-06-10T15:00:00-03:00"), 60, now,
+	                      120),
+	          SLOTS_CLOSED);
+}
+
+/* Where clocks go back, the wall time that happens twice is offered once,
+ * at its earlier instant; the later one is no slot. */
+TEST(check_repeated_wall_time)
+{
+	struct hours h = hours_of("sun 00:00-24:00");
+	const int64_t now = at("2026-10-20T00:00:00Z");
+
+	CHECK_INT(tz_set(MADRID), 0);
+	CHECK_INT(
+	        slots_check(&h, at("2026-10-25T02:30:00+02:00"), 30, now, 120),
+	        SLOTS_OFFERED);
+	CHECK_INT(
+	        slots_check(&h, at("2026-10-25T02:30:00+01:00"), 30, now, 120),
+	        SLOTS_CLOSED);
+	/* 02:00-03:00 never happens on 2026-03-29: 03:00 is right after
+	 * 01:30's slot. */
+	CHECK_INT(slots_check(&h, at("2026-03-29T01:30:00+01:00"), 30,
+	                      at("2026-03-20T00:00:00Z"), 120),
+	          SLOTS_OFFERED);
+	CHECK_INT(slots_check(&h, at("2026-03-29T03:00:00+02:00"), 30,
+	                      at("2026-03-20T00:00:00Z"), 120),
+	          SLOTS_OFFERED);
+}
+
+/*
+ * slots_check and slots_compute can never disagree: over a week, every
+ * five minutes, for several durations, a start is offered exactly when it
+ * is one of the slots of its date within the window.
+ */
+TEST(check_agrees_with_compute)
+{
+	static const int durations[] = {15, 30, 60, 90, 240};
+	struct hours h = hours_of("mon-fri 09:00-13:00, 14:15-21:00; "
+	                          "sat 09:00-13:00");
+	const int64_t now = at("2026-06-08T10:10:00-03:00");
+	struct slots_window w = slots_window(now, 120);
+	struct slots_slot s[SLOTS_MAX];
+
+	CHECK_INT(tz_set(BA), 0);
+	for (int64_t t = now - 3600; t < now + 8 * 86400; t += 300) {
+		for (size_t k = 0; k < sizeof(durations) / sizeof(durations[0]);
+		     k++) {
+			struct tz_local l;
+			int n, listed = 0;
+			enum slots_verdict v =
+			        slots_check(&h, t, durations[k], now, 120);
+
+			CHECK_INT(tz_to_local(t, &l), 0);
+			n = slots_compute(&h, l.year, l.month, l.day,
+			                  durations[k], NULL, 0, w.not_before,
+			                  w.not_after, s, SLOTS_MAX);
+			for (int i = 0; i < n; i++)
+				listed |= s[i].start == t;
+			if ((v == SLOTS_OFFERED) != listed)
+				CHECK_FAIL_("%s for %d minutes: verdict %d, "
+				            "listed %d",
+				            hhmm(t), durations[k], (int)v,
+				            listed);
+		}
+	}
 }
 
 int main(void)
@@ -560,5 +771,10 @@ int main(void)
 	RUN(bad_arguments);
 	RUN(overlapping_hand_made_ranges);
 	RUN(last_date);
+	RUN(not_after_removes_later_starts);
+	RUN(window_bounds_and_saturates);
+	RUN(check_verdicts);
+	RUN(check_repeated_wall_time);
+	RUN(check_agrees_with_compute);
 	return CHECK_DONE();
 }
