@@ -12,6 +12,7 @@
 #include "upstream/gtoken.h"
 #include "school/connect.h"
 #include "upstream/goauth.h"
+#include "web/admin.h"
 #include "web/reply.h"
 #include "core/jsonio.h"
 #include "core/limit.h"
@@ -226,6 +227,10 @@ int oauth_callback(struct proc *proc, struct request *req, struct response *res)
 	char *verifier = NULL, text[600];
 	int status;
 
+	/* A sign-in to the admin console is the console's (web/admin.c). */
+	if (state != NULL &&
+	    connect_state_flow(proc, state) == CONNECT_FLOW_SIGNIN)
+		return admin_signin_callback(proc, req, res);
 	if (no_store(res) != 0 ||
 	    set_cookie(res, proc->cfg.auth_google_redirect_uri, "", 0) != 0)
 		return response_error(res, 500, "internal_error",
