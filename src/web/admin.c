@@ -111,11 +111,17 @@ static int site_origin(const struct proc *proc, char *out, size_t len)
 	return 0;
 }
 
-/* Whether the request came from a page of the site itself: its Origin,
- * or without one its Referer. */
+/*
+ * Whether the request came from a page of the site itself: its Origin;
+ * a browser that sends "null" instead (our pages are Referrer-Policy:
+ * no-referrer, and Chromium then serializes a form's origin as "null")
+ * or no Origin at all is believed by its Sec-Fetch-Site, which no page
+ * can set; without either, by a Referer of the site.
+ */
 static int same_origin(const struct proc *proc, const struct request *req)
 {
 	const char *origin = request_header(req, "Origin");
+	const char *fetch_site = request_header(req, "Sec-Fetch-Site");
 	const char *referer = request_header(req, "Referer");
 	char site[512];
 	size_t n;
@@ -123,10 +129,14 @@ static int same_origin(const struct proc *proc, const struct request *req)
 	if (site_origin(proc, site, sizeof(site)) != 0)
 		return 0;
 	n = strlen(site);
-	if (origin != NULL)
-		return strcmp(origin, site) == 0;
-	return referer != NULL && strncmp(referer, site, n) == 0 &&
-	       referer[n] == '/';
+	if (origin != NULL && strcmp(origin, site) == 0)
+		return 1;
+	if (origin != NULL && strcmp(origin, "null") != 0)
+		return 0; /* another site */
+	if (fetch_site != NULL)
+		return strcmp(fetch_site, "same-origin") == 0;
+	return origin == NULL && referer != NULL &&
+	       strncmp(referer, site, n) == 0 && referer[n] == '/';
 }
 
 /* ---- the session ---- */

@@ -7,9 +7,10 @@
  *
  * Without a session a GET is sent (302) to /admin/login and a POST gets a
  * 403 page. A POST changes something only with the session's CSRF token
- * in its "csrf" field (compared in constant time) and an Origin (or,
- * without one, a Referer) of the site itself, the origin of
- * AUTH_GOOGLE_REDIRECT_URI; otherwise 403 and nothing changes.
+ * in its "csrf" field (compared in constant time) and an Origin of the
+ * site itself, the origin of AUTH_GOOGLE_REDIRECT_URI (an Origin "null"
+ * or none: Sec-Fetch-Site same-origin, or without it a Referer of the
+ * site); otherwise 403 and nothing changes.
  */
 #ifndef ADMIN_H
 #define ADMIN_H

@@ -222,8 +222,10 @@ class AdminBase(unittest.TestCase):
         self.assertConsolePage(r, 200, forbidden=[sid])
         return r
 
-    def post(self, sid, path, csrf, origin=True, referer=None, extra=""):
+    def post(self, sid, path, csrf, origin=True, referer=None, extra="", fetch_site=None):
         h = {}
+        if fetch_site:
+            h["Sec-Fetch-Site"] = fetch_site
         if origin is True:
             h["Origin"] = site()
         elif origin:
@@ -491,6 +493,12 @@ class AdminCsrf(AdminBase):
             "token twice": dict(csrf=csrf, extra="&csrf=" + csrf),
             "foreign Origin": dict(csrf=csrf, origin="https://evil.example"),
             "Origin null": dict(csrf=csrf, origin="null"),
+            "Origin null from another site": dict(csrf=csrf, origin="null", fetch_site="cross-site"),
+            "Origin null from a sibling site": dict(csrf=csrf, origin="null", fetch_site="same-site"),
+            "foreign Origin said same-origin": dict(csrf=csrf, origin="https://evil.example",
+                                                    fetch_site="same-origin"),
+            "no Origin, cross-site": dict(csrf=csrf, origin=False, fetch_site="cross-site",
+                                          referer=site() + "/admin"),
             "Origin of another port": dict(csrf=csrf, origin="http://127.0.0.1:1"),
             "no Origin nor Referer": dict(csrf=csrf, origin=False),
             "foreign Referer": dict(csrf=csrf, origin=False, referer="https://evil.example/admin"),
@@ -505,9 +513,15 @@ class AdminCsrf(AdminBase):
         self.assertEqual(booking_status(bid), "scheduled")
         self.assertEqual(history_count(bid), 0)
         self.assertEqual(len(sessions()), 2, "no logout happened")
-        # The same form from the site itself (a Referer without Origin too).
-        r = self.post(s.sid, "/admin/bookings/%s/cancel" % bid, csrf, origin=False,
+        # The same form from the site itself: a Referer without Origin,
+        # or Chromium's Origin "null" (no-referrer pages) with its
+        # Sec-Fetch-Site.
+        r = self.post(s.sid, "/admin/bookings/%s/retry" % bid, csrf, origin=False,
                       referer=site() + "/admin/bookings/" + bid)
+        self.assertConsolePage(r, 303)
+        self.assertEqual(history_count(bid), 1, "the retry is in the history")
+        r = self.post(s.sid, "/admin/bookings/%s/cancel" % bid, csrf, origin="null",
+                      fetch_site="same-origin")
         self.assertConsolePage(r, 303)
         self.assertEqual(booking_status(bid), "cancelled")
 
