@@ -9,6 +9,7 @@ packages=(
 	mariadb-server mariadb-client nginx spawn-fcgi python3 tzdata
 	clang libclang-rt-14-dev valgrind clang-format cppcheck wrk curl openssl
 	php-cli php-curl
+	chromium chromium-driver python3-selenium
 	systemd
 )
 

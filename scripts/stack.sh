@@ -489,6 +489,7 @@ start() {
 	say "  health:        curl http://127.0.0.1:$PORT/api/health"
 	say "  availability:  http://127.0.0.1:$PORT/api/calendar"
 	say "  connect Google: http://127.0.0.1:$PORT/oauth/google/start"
+	say "  admin console: http://127.0.0.1:$PORT/admin"
 	if [ -n "$SIMULATOR_PORT" ]; then
 		say "No real credentials in .env: Google and MercadoPago are the local"
 		say "simulator on http://127.0.0.1:$SIMULATOR_PORT (see tests/sim/README.md)."

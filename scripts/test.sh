@@ -4,8 +4,9 @@
 # again on the AddressSanitizer + UndefinedBehaviorSanitizer build, the proof
 # that a leak in a program is caught and that zero tests is a failure, a
 # clone with nothing beside it running make run, the unit tests under
-# valgrind, and each fuzz target for a short while.
-# "unit" or "e2e" runs just that part (release build). Every part ends with
+# valgrind, each fuzz target for a short while, and the admin console in
+# headless Chromium.
+# "unit", "e2e" or "browser" runs just that part (release build). Every part ends with
 # "N passed, N failed"; the last line adds them up.
 set -uo pipefail
 
@@ -73,6 +74,13 @@ e2e_tests() { # bin_dir
 	python3 tests/e2e/run.py --bin "$1"
 }
 
+# The admin console in headless Chromium (Debian's chromium,
+# chromium-driver and python3-selenium, for the system's python3);
+# screenshots in build/browser/.
+browser_test() { # bin_dir
+	/usr/bin/python3 tests/browser/test_console.py --bin "$1" --out build/browser
+}
+
 valgrind_units() {
 	unit_tests build/release valgrind -q --error-exitcode=99 \
 		--leak-check=full --errors-for-leak-kinds=definite \
@@ -116,6 +124,9 @@ unit)
 e2e)
 	part "end-to-end tests" e2e_tests cgi-bin
 	;;
+browser)
+	part "browser test" browser_test cgi-bin
+	;;
 all)
 	export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1:halt_on_error=1}
 	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -129,9 +140,10 @@ all)
 	part "a clone stands alone" scripts/standalone.sh
 	part "unit tests, valgrind" valgrind_units
 	part "fuzz targets (${FUZZ_SECONDS}s each)" scripts/fuzz.sh run "$FUZZ_SECONDS"
+	part "browser test" browser_test cgi-bin
 	;;
 *)
-	echo "usage: test.sh [unit|e2e|all]" >&2
+	echo "usage: test.sh [unit|e2e|browser|all]" >&2
 	exit 2
 	;;
 esac

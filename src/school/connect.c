@@ -183,3 +183,51 @@ int connect_is_admin(const struct config *cfg, const struct oidc_claims *c)
 	return c->email_verified && cfg->admin_email != NULL &&
 	       strcasecmp(c->email, cfg->admin_email) == 0;
 }
+
+enum connect_state connect_signin_new(struct proc *proc, const char *request_id,
+                                      const char *state, const char *cookie,
+                                      const char *verifier)
+{
+	char state_hash[65];
+	struct db_param p;
+	unsigned long long affected = 0;
+	enum connect_state r;
+
+	r = connect_state_new(proc, request_id, state, cookie, verifier);
+	if (r != CONNECT_STATE_OK)
+		return r;
+	sha256_hex(state, state_hash);
+	p = db_text(state_hash);
+	/* Until this is done nobody holds the state's cookie: a state left
+	 * as "connect" by a failure here is never used. */
+	if (db_exec(proc->db,
+	            "UPDATE oauth_states SET flow = 'signin' WHERE stateHash = "
+	            "?",
+	            &p, 1, &affected) != DB_OK ||
+	    affected != 1) {
+		log_warn(request_id, "marking the sign-in state: %s",
+		         db_error(proc->db));
+		return CONNECT_STATE_DB_DOWN;
+	}
+	return CONNECT_STATE_OK;
+}
+
+enum connect_flow connect_state_flow(struct proc *proc, const char *state)
+{
+	char state_hash[65];
+	struct db_rows rows;
+	struct db_param p;
+	enum connect_flow flow = CONNECT_FLOW_UNKNOWN;
+
+	sha256_hex(state, state_hash);
+	p = db_text(state_hash);
+	if (db_query(proc->db,
+	             "SELECT flow FROM oauth_states WHERE stateHash = ?", &p, 1,
+	             &rows) == DB_OK &&
+	    rows.nrows == 1)
+		flow = strcmp(db_cell(&rows, 0, 0), "signin") == 0
+		               ? CONNECT_FLOW_SIGNIN
+		               : CONNECT_FLOW_CONNECT;
+	db_rows_free(&rows);
+	return flow;
+}

@@ -60,4 +60,25 @@ enum connect_state connect_state_take(struct proc *proc, const char *request_id,
  * to the console: a verified email equal to ADMIN_EMAIL, case folded. */
 int connect_is_admin(const struct config *cfg, const struct oidc_claims *c);
 
+/* ---- the console's sign-in (its states carry flow "signin") ---- */
+
+enum connect_flow {
+	CONNECT_FLOW_UNKNOWN = 0, /* no such state, or the database failed */
+	CONNECT_FLOW_CONNECT,     /* /oauth/google/start */
+	CONNECT_FLOW_SIGNIN       /* /admin/login */
+};
+
+/*
+ * connect_state_new() for a sign-in to the admin console: the state is
+ * marked flow "signin", so that the callback hands it to the console and
+ * never keeps a calendar token for it. Same results.
+ */
+enum connect_state connect_signin_new(struct proc *proc, const char *request_id,
+                                      const char *state, const char *cookie,
+                                      const char *verifier)
+        __attribute__((warn_unused_result));
+
+/* Which flow state (as the callback received it) belongs to; reads only. */
+enum connect_flow connect_state_flow(struct proc *proc, const char *state);
+
 #endif

@@ -1102,3 +1102,139 @@ int ledger_overdue(struct db *db, long long *seconds, char id[33])
 	db_rows_free(&rows);
 	return 0;
 }
+
+/* ---- what the admin console shows ---- */
+
+#define LIST_COLUMNS                                                           \
+	"b.id, b.status, b.startAt, b.endAt, b.studentName, b.studentEmail, "  \
+	"b.classType, b.paymentId, b.lastError"
+
+/* A payment that did not become a class (p: payments, b: its booking). */
+#define UNBOOKED                                                               \
+	"((p.status = 'approved' AND (b.id IS NULL OR b.status NOT IN "        \
+	"('scheduled', 'scheduling'))) OR p.lastError IS NOT NULL)"
+
+/* The list's filter: status, then the class's start from and to. */
+#define LIST_WHERE                                                             \
+	"(? IS NULL OR b.status = ?) AND (? IS NULL OR b.startAt >= ?) AND "   \
+	"(? IS NULL OR b.startAt < ?)"
+
+enum db_result ledger_admin_list(struct db *db,
+                                 const struct ledger_list_filter *f,
+                                 struct db_rows *rows, long long *total)
+{
+	char from[TZ_ISO_MAX], to[TZ_ISO_MAX];
+	struct db_param p[8];
+	enum db_result r;
+
+	memset(rows, 0, sizeof(*rows));
+	if ((f->from && tz_format_db(f->from, from, sizeof(from)) != 0) ||
+	    (f->to && tz_format_db(f->to, to, sizeof(to)) != 0))
+		return DB_ERROR;
+	p[0] = p[1] = db_text(f->status);
+	p[2] = p[3] = f->from ? db_text(from) : db_null();
+	p[4] = p[5] = f->to ? db_text(to) : db_null();
+	p[6] = db_int(f->limit);
+	p[7] = db_int(f->offset);
+	r = db_query_int(db,
+	                 "SELECT COUNT(*) FROM bookings b WHERE " LIST_WHERE, p,
+	                 6, total);
+	if (r != DB_OK)
+		return r;
+	return db_query(db,
+	                "SELECT " LIST_COLUMNS
+	                " FROM bookings b WHERE " LIST_WHERE
+	                " ORDER BY b.startAt DESC, b.id LIMIT ? OFFSET ?",
+	                p, 8, rows);
+}
+
+enum db_result ledger_admin_booking(struct db *db, const char *id,
+                                    struct db_rows *rows)
+{
+	struct db_param p = db_text(id);
+
+	return db_query(
+	        db,
+	        "SELECT b.id, b.status, b.startAt, b.endAt, b.timeZone, "
+	        "b.classType, b.participants, b.studentEmail, b.studentName, "
+	        "b.notes, b.eventId, b.meetLink, b.htmlLink, b.paymentId, "
+	        "b.attempts, b.nextAttemptAt, b.lastError, b.createdAt, "
+	        "b.updatedAt, b.cancelPending, b.holdExpiresAt, p.status, "
+	        "p.lastError FROM bookings b LEFT JOIN payments p ON p.id = "
+	        "b.paymentId WHERE b.id = ?",
+	        &p, 1, rows);
+}
+
+enum db_result ledger_admin_history(struct db *db, const char *id,
+                                    struct db_rows *rows)
+{
+	struct db_param p = db_text(id);
+
+	return db_query(db,
+	                "SELECT fromStatus, toStatus, reason, "
+	                "DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s') FROM "
+	                "booking_history WHERE bookingId = ? ORDER BY id",
+	                &p, 1, rows);
+}
+
+enum db_result ledger_admin_payments(struct db *db, const char *status,
+                                     long limit, struct db_rows *rows)
+{
+	struct db_param p[3] = {db_text(status), db_text(status),
+	                        db_int(limit)};
+
+	return db_query(db,
+	                "SELECT p.id, p.status, p.statusDetail, p.bookingId, "
+	                "b.status, COALESCE(p.lastError, b.lastError), "
+	                "p.amount, p.currency, p.updatedAt, " UNBOOKED
+	                " AS unbooked FROM payments p LEFT JOIN bookings b ON "
+	                "b.id = p.bookingId WHERE (? IS NULL OR p.status = ?) "
+	                "ORDER BY unbooked DESC, p.updatedAt DESC, p.id "
+	                "LIMIT ?",
+	                p, 3, rows);
+}
+
+int ledger_attention(struct db *db, long long *bookings, long long *payments)
+{
+	long long b, p;
+
+	if (db_query_int(db,
+	                 "SELECT COUNT(*) FROM bookings WHERE status = "
+	                 "'scheduling' OR cancelPending = 1 OR (status = "
+	                 "'failed' AND startAt > UTC_TIMESTAMP())",
+	                 NULL, 0, &b) != DB_OK ||
+	    db_query_int(db,
+	                 "SELECT COUNT(*) FROM payments p LEFT JOIN bookings b "
+	                 "ON b.id = p.bookingId WHERE " UNBOOKED,
+	                 NULL, 0, &p) != DB_OK)
+		return -1;
+	*bookings = b;
+	*payments = p;
+	return 0;
+}
+
+enum db_result ledger_upcoming(struct db *db, long limit, struct db_rows *rows)
+{
+	struct db_param p = db_int(limit);
+
+	return db_query(db,
+	                "SELECT " LIST_COLUMNS " FROM bookings b WHERE "
+	                "b.status IN ('scheduled', 'scheduling') AND b.endAt > "
+	                "UTC_TIMESTAMP() ORDER BY b.startAt, b.id LIMIT ?",
+	                &p, 1, rows);
+}
+
+int ledger_note(struct db *db, const char *id, const char *why)
+{
+	struct db_param p[3] = {db_text(id), db_text(why ? why : ""),
+	                        db_text(id)};
+	unsigned long long affected = 0;
+
+	if (db_exec(db,
+	            "INSERT INTO booking_history (bookingId, fromStatus, "
+	            "toStatus, reason, at) SELECT ?, status, status, LEFT(?, "
+	            "255), UTC_TIMESTAMP(6) FROM bookings WHERE id = ?",
+	            p, 3, &affected) != DB_OK)
+		return -1;
+	return affected == 1;
+}

@@ -404,4 +404,78 @@ int ledger_meet_missing(struct db *db, long window_s, long grace_s,
 int ledger_overdue(struct db *db, long long *seconds, char id[33])
         __attribute__((warn_unused_result));
 
+/* ---- what the admin console shows ---- */
+
+/* The console's filter of the bookings list. */
+struct ledger_list_filter {
+	const char *status; /* one status, or NULL: all */
+	int64_t from, to;   /* class start in [from, to); 0: no bound */
+	long offset, limit;
+};
+
+/*
+ * The bookings the filter lets through, newest class first (start
+ * descending, then id): rows of (id, status, startAt, endAt, studentName,
+ * studentEmail, classType, paymentId, lastError), times as UTC DATETIME.
+ * Their count without the paging in *total. The caller frees *rows, also
+ * on failure.
+ */
+enum db_result ledger_admin_list(struct db *db,
+                                 const struct ledger_list_filter *f,
+                                 struct db_rows *rows, long long *total)
+        __attribute__((warn_unused_result));
+
+/*
+ * Booking id, everything about it: one row of (id, status, startAt,
+ * endAt, timeZone, classType, participants, studentEmail, studentName,
+ * notes, eventId, meetLink, htmlLink, paymentId, attempts, nextAttemptAt,
+ * lastError, createdAt, updatedAt, cancelPending, holdExpiresAt, the
+ * payment's status, the payment's lastError), or none. The caller frees
+ * *rows, also on failure.
+ */
+enum db_result ledger_admin_booking(struct db *db, const char *id,
+                                    struct db_rows *rows)
+        __attribute__((warn_unused_result));
+
+/* Booking id's history, oldest first: rows of (fromStatus, toStatus,
+ * reason, at). The caller frees *rows, also on failure. */
+enum db_result ledger_admin_history(struct db *db, const char *id,
+                                    struct db_rows *rows)
+        __attribute__((warn_unused_result));
+
+/*
+ * Up to limit payments (of MercadoPago status status, NULL: all), first
+ * those that did not become a class (approved without a scheduled or
+ * scheduling booking, or with a reason in lastError), then newest first:
+ * rows of (id, status, statusDetail, bookingId, the booking's status,
+ * reason: the payment's lastError else its booking's, amount, currency,
+ * updatedAt, "1" when it did not become a class else "0"). The caller
+ * frees *rows, also on failure.
+ */
+enum db_result ledger_admin_payments(struct db *db, const char *status,
+                                     long limit, struct db_rows *rows)
+        __attribute__((warn_unused_result));
+
+/*
+ * What needs the admin: bookings still in scheduling, failed ones whose
+ * class is still ahead, and cancellations Google has not seen yet, into
+ * *bookings; payments that did not become a class (as above) into
+ * *payments. 0, or -1 when the database failed.
+ */
+int ledger_attention(struct db *db, long long *bookings, long long *payments)
+        __attribute__((warn_unused_result));
+
+/* The next limit classes (scheduled or scheduling, not yet over), soonest
+ * first: rows as ledger_admin_list(). The caller frees *rows. */
+enum db_result ledger_upcoming(struct db *db, long limit, struct db_rows *rows)
+        __attribute__((warn_unused_result));
+
+/*
+ * A history row for booking id that is not a change of status (from and
+ * to both its status now): something done to it, e.g. an admin's retry.
+ * 1 written, 0 no such booking, -1 when the database failed.
+ */
+int ledger_note(struct db *db, const char *id, const char *why)
+        __attribute__((warn_unused_result));
+
 #endif

@@ -66,3 +66,35 @@ int recon_run(struct proc *proc, struct recon_summary *out)
 	*out = s;
 	return 0;
 }
+
+enum recon_result recon_one(struct proc *proc, const char *request_id,
+                            const char *id)
+{
+	struct ledger_row row;
+	enum booking_result r;
+	int found = ledger_load(proc->db, id, &row);
+
+	if (found < 0)
+		return RECON_DB_DOWN;
+	if (found == 0)
+		return RECON_NOTHING;
+	if (row.cancel_pending)
+		r = booking_apply_cancel(proc, request_id, id);
+	else if (strcmp(row.status, "scheduling") == 0 ||
+	         (strcmp(row.status, "scheduled") == 0 && !row.has_meet))
+		r = booking_schedule(proc, request_id, id);
+	else
+		return RECON_NOTHING;
+	switch (r) {
+	case BOOKING_OK:
+		ledger_release(proc->db, id);
+		return RECON_DONE;
+	case BOOKING_PENDING:
+		return RECON_PENDING;
+	case BOOKING_GONE:
+		return RECON_NOTHING;
+	case BOOKING_DB_DOWN:
+		break;
+	}
+	return RECON_DB_DOWN;
+}

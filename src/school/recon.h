@@ -36,4 +36,21 @@ struct recon_summary {
 int recon_run(struct proc *proc, struct recon_summary *out)
         __attribute__((warn_unused_result));
 
+enum recon_result {
+	RECON_DONE = 0, /* nothing left to do for it */
+	RECON_PENDING,  /* Google failed again: left for a later run */
+	RECON_NOTHING,  /* no such booking, or no work on it */
+	RECON_DB_DOWN
+};
+
+/*
+ * What one pass does for booking id, now, whatever its nextAttemptAt
+ * (the admin's "retry"): its event made or found, its Meet link filled
+ * in, or its cancellation applied to Google. The event id is derived from
+ * the booking id, so a run of reconcile working on it at the same time
+ * cannot make a second event.
+ */
+enum recon_result recon_one(struct proc *proc, const char *request_id,
+                            const char *id) __attribute__((warn_unused_result));
+
 #endif

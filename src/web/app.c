@@ -15,6 +15,7 @@
 #include "io/db.h"
 #include "io/http.h"
 #include "core/log.h"
+#include "web/page.h"
 
 extern char **environ;
 
@@ -36,6 +37,14 @@ static const struct {
         {"/oauth/google/start", "GET, HEAD"},
         {"/oauth/google/callback", "GET, HEAD"},
         {"/oauth/google/status", "GET, HEAD"},
+        {"/admin", "GET, HEAD"},
+        {"/admin/login", "GET, HEAD"},
+        {"/admin/logout", "POST"},
+        {"/admin/bookings", "GET, HEAD"},
+        {"/admin/bookings/{id}", "GET, HEAD"},
+        {"/admin/bookings/{id}/retry", "POST"},
+        {"/admin/bookings/{id}/cancel", "POST"},
+        {"/admin/payments", "GET, HEAD"},
 };
 
 /*
@@ -278,6 +287,9 @@ static void serve(struct proc *proc, const struct app_route *routes,
 		status = refuse(&res, html, status, "bad_request", "%s.", err);
 	else
 		status = app_dispatch(proc, routes, nroutes, &req, &res);
+	/* The admin console answers with pages, its errors too. */
+	if (page_path(req.path))
+		status = page_from_error(&res);
 	/* Nothing is cached unless the handler said otherwise. */
 	if (strstr(buf_str(&res.headers), "Cache-Control:") == NULL &&
 	    response_header(&res, "Cache-Control", "no-store") != 0)

@@ -13,6 +13,7 @@
 #include "upstream/gtoken.h"
 #include "school/connect.h"
 #include "upstream/goauth.h"
+#include "web/admin.h"
 #include "web/reply.h"
 #include "core/jsonio.h"
 #include "core/limit.h"
@@ -313,6 +314,10 @@ int oauth_callback(struct proc *proc, struct request *req, struct response *res)
 	char *verifier = NULL, text[600], email[sizeof(claims.email)];
 	int status;
 
+	/* A sign-in to the admin console is the console's (web/admin.c). */
+	if (state != NULL &&
+	    connect_state_flow(proc, state) == CONNECT_FLOW_SIGNIN)
+		return admin_signin_callback(proc, req, res);
 	/* Only a callback that spends the state clears the cookie: one that
 	 * fails its checks (anyone can send a browser here) must not end a
 	 * connection in progress. */

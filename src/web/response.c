@@ -222,31 +222,25 @@ static const char page_style[] =
         "block;padding:.5em 1em;background:#1a5fb4;color:#fff;"
         "border-radius:4px;text-decoration:none}";
 
-/* The page's Content-Security-Policy: nothing may load, run, frame it,
- * post from it or change its base; only page_style applies (its SHA-256,
- * CSP Level 2 hash source, in standard base64). */
-static const char *page_csp(void)
+/* The Content-Security-Policy of a page whose one inline style is style:
+ * nothing may load, run, frame it, post from it or change its base; only
+ * that style applies (its SHA-256, CSP Level 2 hash source, in standard
+ * base64), and data: images (an empty favicon). 0, or -1. */
+static int page_csp(const char *style, char *csp, size_t len)
 {
-	static char csp[256];
 	unsigned char sum[32];
 	char *b64;
-	size_t i;
 
-	if (csp[0] != '\0')
-		return csp;
-	crypto_sha256(page_style, strlen(page_style), sum);
-	b64 = crypto_base64url_encode(sum, sizeof(sum));
+	crypto_sha256(style, strlen(style), sum);
+	b64 = crypto_base64_encode(sum, sizeof(sum));
 	if (b64 == NULL)
-		return NULL;
-	for (i = 0; b64[i]; i++)
-		b64[i] = b64[i] == '-' ? '+' : b64[i] == '_' ? '/' : b64[i];
-	/* 32 bytes are 43 base64 characters and one '=' of padding. */
-	snprintf(csp, sizeof(csp),
-	         "default-src 'none'; style-src 'sha256-%s='; "
+		return -1;
+	snprintf(csp, len,
+	         "default-src 'none'; style-src 'sha256-%s'; img-src data:; "
 	         "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
 	         b64);
 	free(b64);
-	return csp;
+	return 0;
 }
 
 /* Whether res already has a header line called name. */
@@ -261,7 +255,7 @@ static int has_header(const struct response *res, const char *name)
 	return 0;
 }
 
-int response_page_headers(struct response *res)
+int response_page_headers_for(struct response *res, const char *style)
 {
 	static const char *const fixed[][2] = {
 	        {"X-Frame-Options", "DENY"},
@@ -269,19 +263,23 @@ int response_page_headers(struct response *res)
 	        {"Referrer-Policy", "no-referrer"},
 	        {"Cache-Control", "no-store"},
 	};
-	const char *csp = page_csp();
+	char csp[256];
 	size_t i;
 
-	if (csp == NULL)
-		return -1;
 	if (!has_header(res, "Content-Security-Policy") &&
-	    response_header(res, "Content-Security-Policy", csp) != 0)
+	    (page_csp(style, csp, sizeof(csp)) != 0 ||
+	     response_header(res, "Content-Security-Policy", csp) != 0))
 		return -1;
 	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		if (!has_header(res, fixed[i][0]) &&
 		    response_header(res, fixed[i][0], fixed[i][1]) != 0)
 			return -1;
 	return 0;
+}
+
+int response_page_headers(struct response *res)
+{
+	return response_page_headers_for(res, page_style);
 }
 
 /* A page that cannot be built (out of memory): a fixed one, without a

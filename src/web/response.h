@@ -57,6 +57,11 @@ int response_error(struct response *res, int status, const char *code,
 int response_page_headers(struct response *res)
         __attribute__((warn_unused_result));
 
+/* The same for a page of another frame whose one inline style is style
+ * (the admin console's): the CSP allows that style's hash. 0 or -1. */
+int response_page_headers_for(struct response *res, const char *style)
+        __attribute__((warn_unused_result));
+
 /* Sets status and a small HTML5 page in strict UTF-8, with the page
  * headers: title and paragraphs are text and are escaped; links is an
  * optional "href" to offer as a button (escaped too) with its label.

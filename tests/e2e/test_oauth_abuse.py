@@ -67,9 +67,7 @@ def plant_states(n, expires_in_s, used=False, tag="planted"):
 
 
 def mariadb_args():
-    return ["mariadb", "--no-defaults", "--protocol=socket",
-            "--socket=" + os.path.join(stack().dir, "run", "mysql.sock"),
-            "-uroot", "-N", "-B", "booking"]
+    return stack().db_client() + ["-N", "-B", "booking"]
 
 
 def holder_id():
