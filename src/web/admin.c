@@ -9,6 +9,7 @@
 #include "core/buf.h"
 #include "core/crypto.h"
 #include "core/log.h"
+#include "web/cookie.h"
 #include "core/tz.h"
 #include "io/db.h"
 #include "school/booking.h"
@@ -32,66 +33,11 @@
 
 /* ---- cookies and the site's origin ---- */
 
-/* Whether the redirect URI is plain http on this machine (then a cookie
- * cannot be Secure: the browser would not send it back). */
-static int plain_localhost(const char *uri)
-{
-	static const char *const hosts[] = {"http://127.0.0.1",
-	                                    "http://localhost", "http://[::1]"};
-	size_t i, n;
-
-	for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
-		n = strlen(hosts[i]);
-		if (strncmp(uri, hosts[i], n) == 0 &&
-		    (uri[n] == ':' || uri[n] == '/' || uri[n] == '\0'))
-			return 1;
-	}
-	return 0;
-}
-
 static int set_cookie(struct proc *proc, struct response *res, const char *name,
                       const char *path, const char *value, long max_age)
 {
-	char line[256];
-
-	snprintf(line, sizeof(line),
-	         "%s=%s; Path=%s; Max-Age=%ld; HttpOnly; SameSite=Lax%s", name,
-	         value, path, max_age,
-	         plain_localhost(proc->cfg.auth_google_redirect_uri)
-	                 ? ""
-	                 : "; Secure");
-	return response_header(res, "Set-Cookie", line);
-}
-
-/* The value of cookie name in the Cookie header when it is 64 lowercase
- * hex digits, else "". A cookie given twice counts as none. */
-static void read_cookie(const struct request *req, const char *name,
-                        char out[65])
-{
-	const char *h = request_header(req, "Cookie"), *p;
-	size_t n = strlen(name), i;
-	int found = 0;
-
-	out[0] = '\0';
-	for (p = h; p != NULL && *p; p++) {
-		if (!((p == h || p[-1] == ' ' || p[-1] == ';') &&
-		      strncmp(p, name, n) == 0 && p[n] == '='))
-			continue;
-		if (found++) {
-			out[0] = '\0';
-			return;
-		}
-		p += n + 1;
-		for (i = 0; i < 64; i++)
-			if (!((p[i] >= '0' && p[i] <= '9') ||
-			      (p[i] >= 'a' && p[i] <= 'f')))
-				break;
-		if (i == 64 &&
-		    (p[64] == '\0' || p[64] == ';' || p[64] == ' ')) {
-			memcpy(out, p, 64);
-			out[64] = '\0';
-		}
-	}
+	return cookie_set(res, proc->cfg.auth_google_redirect_uri, name, path,
+	                  value, max_age);
 }
 
 /* The site's origin, "scheme://host[:port]", from the redirect URI. */
@@ -153,7 +99,7 @@ static int signed_in(struct proc *proc, struct request *req,
 	int get = strcmp(req->method, "GET") == 0 ||
 	          strcmp(req->method, "HEAD") == 0;
 
-	read_cookie(req, ADMIN_COOKIE, id);
+	cookie_read_hex64(req, ADMIN_COOKIE, id);
 	switch (session_check(proc, req->request_id, id, s)) {
 	case SESSION_OK:
 		OPENSSL_cleanse(id, sizeof(id));
@@ -364,7 +310,7 @@ static int take_state(struct proc *proc, struct request *req,
 {
 	char cookie[65];
 
-	read_cookie(req, ADMIN_SIGNIN_COOKIE, cookie);
+	cookie_read_hex64(req, ADMIN_SIGNIN_COOKIE, cookie);
 	switch (connect_state_take(proc, req->request_id, state, cookie,
 	                           verifier)) {
 	case CONNECT_STATE_OK:

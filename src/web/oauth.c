@@ -14,6 +14,7 @@
 #include "school/connect.h"
 #include "upstream/goauth.h"
 #include "web/admin.h"
+#include "web/cookie.h"
 #include "web/reply.h"
 #include "core/jsonio.h"
 #include "core/limit.h"
@@ -43,24 +44,6 @@ static int https_site(const char *uri)
 	return strncasecmp(uri, "https://", 8) == 0;
 }
 
-/* Whether the redirect URI is plain http on this machine (then the cookie
- * cannot be Secure: the browser would not send it back). */
-static int plain_localhost(const char *uri)
-{
-	static const char *const hosts[] = {"http://127.0.0.1",
-	                                    "http://localhost", "http://[::1]"};
-	size_t i, n;
-
-	for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
-		n = strlen(hosts[i]);
-		/* The whole host: "localhost.example.com" is not local. */
-		if (strncmp(uri, hosts[i], n) == 0 &&
-		    (uri[n] == ':' || uri[n] == '/' || uri[n] == '\0'))
-			return 1;
-	}
-	return 0;
-}
-
 /* The state cookie's name: see oauth.h. */
 static const char *cookie_name(const char *redirect_uri)
 {
@@ -70,20 +53,12 @@ static const char *cookie_name(const char *redirect_uri)
 static int set_cookie(struct response *res, const char *redirect_uri,
                       const char *value, int max_age)
 {
-	char line[256];
-
-	if (https_site(redirect_uri))
-		snprintf(line, sizeof(line),
-		         OAUTH_HOST_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; "
-		                           "SameSite=Lax; Secure",
-		         value, max_age);
-	else
-		snprintf(line, sizeof(line),
-		         OAUTH_COOKIE "=%s; Path=/oauth/google/; Max-Age=%d; "
-		                      "HttpOnly; SameSite=Lax%s",
-		         value, max_age,
-		         plain_localhost(redirect_uri) ? "" : "; Secure");
-	return response_header(res, "Set-Cookie", line);
+	/* Over HTTPS the __Host- form: Secure, Path=/, no Domain. */
+	return https_site(redirect_uri)
+	               ? cookie_set(res, redirect_uri, OAUTH_HOST_COOKIE, "/",
+	                            value, max_age)
+	               : cookie_set(res, redirect_uri, OAUTH_COOKIE,
+	                            "/oauth/google/", value, max_age);
 }
 
 /* The page of a request that could not even be answered properly. */
@@ -157,32 +132,6 @@ out:
 
 /* ---- /oauth/google/callback ---- */
 
-/* The value of the cookie called name in the Cookie header, or "" (64 hex
- * only). */
-static void read_cookie(const struct request *req, const char *name,
-                        char out[65])
-{
-	const char *h = request_header(req, "Cookie"), *p;
-	size_t n = strlen(name), i;
-
-	out[0] = '\0';
-	for (p = h; p != NULL && *p; p++) {
-		if ((p == h || p[-1] == ' ' || p[-1] == ';') &&
-		    strncmp(p, name, n) == 0 && p[n] == '=') {
-			p += n + 1;
-			for (i = 0; i < 64; i++)
-				if (!((p[i] >= '0' && p[i] <= '9') ||
-				      (p[i] >= 'a' && p[i] <= 'f')))
-					return;
-			if (p[64] != '\0' && p[64] != ';' && p[64] != ' ')
-				return;
-			memcpy(out, p, 64);
-			out[64] = '\0';
-			return;
-		}
-	}
-}
-
 /* The state checked against the browser's cookie and consumed. 0 and the
  * verifier in *verifier (malloc'd), or the status of the page written. */
 static int take_state(struct proc *proc, struct request *req,
@@ -190,8 +139,8 @@ static int take_state(struct proc *proc, struct request *req,
 {
 	char cookie[65];
 
-	read_cookie(req, cookie_name(proc->cfg.auth_google_redirect_uri),
-	            cookie);
+	cookie_read_hex64(req, cookie_name(proc->cfg.auth_google_redirect_uri),
+	                  cookie);
 	switch (connect_state_take(proc, req->request_id, state, cookie,
 	                           verifier)) {
 	case CONNECT_STATE_OK:
@@ -277,9 +226,9 @@ static int google_error_page(struct proc *proc, struct request *req,
 	char text[600], shown[101], cookie[65], *verifier = NULL;
 
 	if (state != NULL && *state != '\0') {
-		read_cookie(req,
-		            cookie_name(proc->cfg.auth_google_redirect_uri),
-		            cookie);
+		cookie_read_hex64(
+		        req, cookie_name(proc->cfg.auth_google_redirect_uri),
+		        cookie);
 		if (connect_state_take(proc, req->request_id, state, cookie,
 		                       &verifier) == CONNECT_STATE_OK) {
 			crypto_free_secret(verifier, strlen(verifier));
