@@ -39,6 +39,7 @@ struct db {
 	int in_transaction;
 	int conflicted; /* the transaction met a conflict (see db_conflicted) */
 	int galera;     /* the server has wsrep_sync_wait */
+	int causal;     /* wsrep_sync_wait is on until the transaction ends */
 	char err[LIMIT_ERROR_MESSAGE];
 };
 
@@ -396,8 +397,8 @@ static enum db_result run(struct db *db, const char *sql,
                           int *retry_safe);
 
 /*
- * Whether the server just connected to may be used: a Galera node must
- * say wsrep_ready ON (a plain server has no such status and is ready).
+ * Whether the server just connected to may be used: a Galera node
+ * (wsrep_on ON) must say wsrep_ready ON; a plain server is ready.
  * Also notes whether the server knows wsrep_sync_wait. 1, 0 (not ready,
  * db->err says why) or -1 (the connection failed).
  */
@@ -428,11 +429,13 @@ static int node_ready(struct db *db)
 		db->galera = 0;
 		return 1;
 	}
-	ready = db_cell(&rows, 0, 0) == NULL ||
-	        strcmp(db_cell(&rows, 0, 0), "ON") == 0;
+	/* A MariaDB without a cluster has wsrep_ready, OFF, and wsrep_on
+	 * OFF too. */
 	db->galera = db_cell_ll(&rows, 0, 1) > 0 &&
 	             db_cell(&rows, 0, 2) != NULL &&
 	             strcmp(db_cell(&rows, 0, 2), "ON") == 0;
+	ready = !db->galera || (db_cell(&rows, 0, 0) != NULL &&
+	                        strcmp(db_cell(&rows, 0, 0), "ON") == 0);
 	db_rows_free(&rows);
 	if (!ready)
 		snprintf(db->err, sizeof(db->err),
@@ -473,6 +476,7 @@ static enum db_result connect_node(struct db *db, size_t i)
 		return DB_UNAVAILABLE;
 	}
 	db->conn = m;
+	db->causal = 0;
 	ready = node_ready(db);
 	if (ready != 1) {
 		disconnect(db);
@@ -786,11 +790,27 @@ void db_retry_pause(int tries)
 	nanosleep(&ts, NULL);
 }
 
+/* Sets wsrep_sync_wait for the session (a Galera node only). */
+static void sync_wait(struct db *db, int mask)
+{
+	char sql[64];
+	int unused;
+
+	if (!db->galera || db->conn == NULL)
+		return;
+	snprintf(sql, sizeof(sql), "SET SESSION wsrep_sync_wait = %d", mask);
+	if (run(db, sql, NULL, 0, NULL, NULL, &unused) == DB_UNAVAILABLE)
+		disconnect(db);
+}
+
 /*
  * statement_once(), and again when a statement of its own (autocommit)
- * deadlocked or waited too long for a lock: the server rolled back that
- * statement alone, so running it again is safe. Inside a transaction the
- * caller tries the whole transaction again instead.
+ * deadlocked, waited too long for a lock or lost a Galera certification:
+ * the server rolled back that statement alone, so running it again is
+ * safe. On Galera the tries that follow wait until the node has applied
+ * what the cluster committed (the writes that won), so that a
+ * compare-and-swap sees them instead of conflicting again. Inside a
+ * transaction the caller tries the whole transaction again instead.
  */
 static enum db_result statement(struct db *db, const char *sql,
                                 const struct db_param *params, size_t n,
@@ -798,17 +818,24 @@ static enum db_result statement(struct db *db, const char *sql,
                                 struct db_rows *rows)
 {
 	enum db_result r;
-	int tries;
+	int tries, waiting = 0;
 
 	for (tries = 1;; tries++) {
 		r = statement_once(db, sql, params, n, affected, rows);
 		if (r != DB_RETRY || db->in_transaction ||
 		    tries >= LIMIT_DB_DEADLOCK_TRIES)
-			return r;
+			break;
 		if (rows)
 			db_rows_free(rows);
 		db_retry_pause(tries);
+		if (!waiting && db->galera) {
+			sync_wait(db, 15);
+			waiting = 1;
+		}
 	}
+	if (waiting)
+		sync_wait(db, db->causal ? 1 : 0);
+	return r;
 }
 
 enum db_result db_exec(struct db *db, const char *sql,
@@ -857,6 +884,14 @@ enum db_result db_begin(struct db *db)
 	return r;
 }
 
+/* The end of a transaction ends its causal reads. */
+static void causal_end(struct db *db)
+{
+	if (db->causal)
+		sync_wait(db, 0);
+	db->causal = 0;
+}
+
 enum db_result db_commit(struct db *db)
 {
 	enum db_result r;
@@ -867,6 +902,7 @@ enum db_result db_commit(struct db *db)
 	}
 	r = statement(db, "COMMIT", NULL, 0, NULL, NULL);
 	db->in_transaction = 0;
+	causal_end(db);
 	return r;
 }
 
@@ -880,6 +916,7 @@ void db_rollback(struct db *db)
 			disconnect(db);
 	}
 	db->in_transaction = 0;
+	causal_end(db);
 }
 
 int db_conflicted(const struct db *db)
@@ -889,10 +926,15 @@ int db_conflicted(const struct db *db)
 
 enum db_result db_causal_reads(struct db *db, int on)
 {
-	if (!db->galera || db->conn == NULL)
+	enum db_result r;
+
+	if (!db->galera || db->conn == NULL || db->causal == !!on)
 		return DB_OK;
-	return db_exec(db,
-	               on ? "SET SESSION wsrep_sync_wait = 1"
-	                  : "SET SESSION wsrep_sync_wait = 0",
-	               NULL, 0, NULL);
+	r = db_exec(db,
+	            on ? "SET SESSION wsrep_sync_wait = 1"
+	               : "SET SESSION wsrep_sync_wait = 0",
+	            NULL, 0, NULL);
+	if (r == DB_OK)
+		db->causal = !!on;
+	return r;
 }
