@@ -497,7 +497,8 @@ static enum db_result connect_node(struct db *db, size_t i)
 /*
  * Tries the nodes in order, starting with db->node (the first of the list,
  * or the one after a node that was lost), and keeps the first that
- * answers and is ready. The log names the node whenever it changes.
+ * answers and is ready. With several nodes, the log names the node in use
+ * whenever it changes.
  */
 enum db_result db_connect(struct db *db)
 {
@@ -517,7 +518,8 @@ enum db_result db_connect(struct db *db)
 			continue;
 		}
 		db->node = i;
-		if (db->logged != i + 1 &&
+		/* With one node there is nothing to tell. */
+		if (db->nnodes > 1 && db->logged != i + 1 &&
 		    db_node_name(db, i, name, sizeof(name)) == 0) {
 			log_info(NULL, "database: using node %s (%zu of %zu)",
 			         name, i + 1, db->nnodes);

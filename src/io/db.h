@@ -9,7 +9,8 @@
  * (wsrep_ready OFF, error 1047), is skipped; a connection lost, or refused
  * with 1047, makes the next connection start with the next node. With
  * several hosts, the socket is the one empty entry ("@,db2:3306/...");
- * with one, a socket replaces the host. The log names the node in use.
+ * with one, a socket replaces the host. With several, the log names the node
+ * in use.
  * When the server went away the connection is opened again and the
  * statement retried once, where that is safe: always when preparing failed
  * (nothing ran), and for reads when executing failed; a write whose fate is
