@@ -4,6 +4,8 @@
 #   make run        bring the whole stack up on 127.0.0.1:$(PORT)
 #   make stop       stop it
 #   make test       install what is missing, build, run every test
+#   make test-cluster  the programs on a three-node Galera cluster on the
+#                   loopback, two app hosts behind one nginx (tests/cluster/)
 #   make lint       clang-format check and cppcheck
 #   make bench      benchmarks (wrk through nginx)
 #   make migrate    apply sql/ to the database of DATABASE_URL (or the local one)
@@ -58,7 +60,7 @@ ifeq ($(BUILD),asan)
 EXTRA_BIN := $(OUT)/tests/leaky
 endif
 
-.PHONY: all deps run stop test unit e2e asan migrate lint fuzz bench clean install
+.PHONY: all deps run stop test test-cluster unit e2e asan migrate lint fuzz bench clean install
 .SECONDARY:
 all: $(PROG_BIN) $(TEST_BIN) $(EXTRA_BIN)
 
@@ -134,6 +136,10 @@ unit: all
 
 e2e: all
 	@scripts/test.sh e2e
+
+test-cluster: deps
+	@$(MAKE) --no-print-directory all
+	@python3 tests/cluster/run.py
 
 lint:
 	@scripts/lint.sh

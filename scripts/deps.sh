@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
 	build-essential pkg-config
 	libfcgi-dev libcurl4-openssl-dev libjson-c-dev libmariadb-dev libssl-dev
-	mariadb-server mariadb-client nginx spawn-fcgi python3 tzdata
+	mariadb-server mariadb-client galera-4 rsync nginx spawn-fcgi python3 tzdata
 	clang libclang-rt-14-dev valgrind clang-format cppcheck wrk curl openssl
 	php-cli php-curl
 	chromium chromium-driver python3-selenium

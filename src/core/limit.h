@@ -16,9 +16,13 @@
 #define LIMIT_DB_CONNECT_S      2                    /* connecting to MySQL */
 #define LIMIT_DB_IO_S           10  /* one MySQL read or write */
 #define LIMIT_ERROR_MESSAGE     256 /* an error message buffer */
-#define LIMIT_DB_DEADLOCK_TRIES 4   /* a statement of its own that deadlocked */
-#define LIMIT_OAUTH_STATES      1000 /* sign-in states in flight (oauth_states) */
-#define LIMIT_OAUTH_RETRY_S     60   /* Retry-After when they are all taken */
+#define LIMIT_DB_DEADLOCK_TRIES 8   /* a statement of its own that deadlocked */
+#define LIMIT_DB_HOSTS          16  /* nodes named in DATABASE_URL */
+/* A transaction that met a deadlock or a Galera certification conflict is
+ * tried whole this often, with a growing random pause between tries. */
+#define LIMIT_DB_TX_TRIES   10
+#define LIMIT_OAUTH_STATES  1000 /* sign-in states in flight (oauth_states) */
+#define LIMIT_OAUTH_RETRY_S 60   /* Retry-After when they are all taken */
 
 /* MercadoPago's notifications (web/payguard, school/payment). */
 #define LIMIT_PAYMENT_ID_DIGITS 20 /* a payment id: 1 to 20 digits */

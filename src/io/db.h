@@ -2,15 +2,24 @@
  * db - MySQL/MariaDB access through prepared statements only.
  *
  * One connection per process, opened lazily from DATABASE_URL
- * (mysql://user:password@host[:port]/database[?socket=/path], user and
- * password percent-decoded), in UTC and utf8mb4 with a strict sql_mode.
+ * (mysql://user:password@host[:port][,host[:port]...]/database
+ * [?socket=/path], user and password percent-decoded), in UTC and utf8mb4
+ * with a strict sql_mode. Several hosts are the nodes of a Galera cluster,
+ * tried in order: a node that does not answer, or answers but is not ready
+ * (wsrep_ready OFF, error 1047), is skipped; a connection lost, or refused
+ * with 1047, makes the next connection start with the next node. With
+ * several hosts, the socket is the one empty entry ("@,db2:3306/...");
+ * with one, a socket replaces the host. With several, the log names the node
+ * in use.
  * When the server went away the connection is opened again and the
  * statement retried once, where that is safe: always when preparing failed
  * (nothing ran), and for reads when executing failed; a write whose fate is
  * unknown, or anything inside a transaction, is reported as
- * DB_UNAVAILABLE instead. A statement of its own (outside a
- * transaction) that deadlocked or timed out waiting for a lock was rolled
- * back alone by the server, and is run again, a few times, after a short
+ * DB_UNAVAILABLE instead (but a transaction whose connection was lost
+ * before its COMMIT, or refused with 1047, is DB_RETRY: nothing of it was
+ * committed, and another node may take it whole). A statement of its own
+ * (outside a transaction) that deadlocked or timed out waiting for a lock was
+ * rolled back alone by the server, and is run again, a few times, after a short
  * random pause; inside a transaction DB_RETRY goes to the caller, who tries
  * the whole transaction again. A database that is down makes calls fail fast
  * with DB_UNAVAILABLE; the next call tries again, so the program recovers
@@ -121,6 +130,31 @@ void db_rollback(struct db *db);
 
 /* 1 between db_begin() and the commit or rollback, else 0. */
 int db_in_transaction(const struct db *db);
+
+/*
+ * 1 when a statement of the current (or the last) transaction failed with
+ * DB_RETRY: a deadlock, a lock wait timeout, a Galera certification
+ * conflict (at any statement, COMMIT included) or a lost node. The whole
+ * transaction may then be tried again, even when the caller only saw a
+ * failed read. Reset by db_begin().
+ */
+int db_conflicted(const struct db *db);
+
+/* A short random pause, growing with tries, before trying again. */
+void db_retry_pause(int tries);
+
+/*
+ * On a Galera node: on = 1 makes the reads that follow wait until this
+ * node has applied everything the cluster committed before them
+ * (wsrep_sync_wait = 1), on = 0 ends that. Nothing on a plain server.
+ */
+enum db_result db_causal_reads(struct db *db, int on)
+        __attribute__((warn_unused_result));
+
+/* The number of nodes in DATABASE_URL, and node i's name ("host:port" or
+ * the socket's path) into out. 0, or -1 when there is no node i. */
+size_t db_nodes(const struct db *db);
+int db_node_name(const struct db *db, size_t i, char *out, size_t len);
 
 /* The last error as a message for the log (no password, no parameters). */
 const char *db_error(const struct db *db);

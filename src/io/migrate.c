@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/buf.h"
 #include "core/crypto.h"
@@ -10,6 +11,10 @@
 
 #define MIGRATE_MAX_FILES 1000
 #define MIGRATE_MAX_BYTES (1024u * 1024u)
+/* The runners' lease: held this long, renewed before each file; another
+ * runner waits this long for it. */
+#define MIGRATE_LEASE_S 120
+#define MIGRATE_WAIT_S  150
 
 static int cmp_names(const void *a, const void *b)
 {
@@ -161,6 +166,100 @@ static int file_checksum(const char *dir, const char *name, char hex[65],
 	return 0;
 }
 
+/*
+ * The lock between runners is a row, not GET_LOCK(): a lock of one server
+ * that a Galera cluster does not replicate, so two runners on two nodes
+ * would both apply the same file. The row's UPDATE is a compare-and-swap
+ * the cluster certifies: one runner wins, the other sees the lease taken
+ * and waits. A lease, not a lock: a runner that died leaves it to expire.
+ */
+static int lease_setup(struct db *db)
+{
+	if (db_exec(db,
+	            "CREATE TABLE IF NOT EXISTS schema_migrations_lock (id "
+	            "TINYINT UNSIGNED NOT NULL PRIMARY KEY, holder CHAR(32) "
+	            "CHARACTER SET ascii NULL, leaseUntil DATETIME NULL, takes "
+	            "BIGINT UNSIGNED NOT NULL DEFAULT 0) ENGINE=InnoDB",
+	            NULL, 0, NULL) != DB_OK)
+		return -1;
+	return db_exec(db,
+	               "INSERT IGNORE INTO schema_migrations_lock (id) "
+	               "VALUES (1)",
+	               NULL, 0, NULL) == DB_OK
+	               ? 0
+	               : -1;
+}
+
+/* Takes (or renews: the holder is ours) the lease. 1 when ours, 0 when
+ * another runner holds it, -1 on a database error. */
+static int lease_take(struct db *db, const char *holder)
+{
+	struct db_param p[3] = {db_text(holder), db_int(MIGRATE_LEASE_S),
+	                        db_text(holder)};
+	unsigned long long affected = 0;
+
+	/* takes changes the row even when renewing within one second. */
+	if (db_exec(db,
+	            "UPDATE schema_migrations_lock SET holder = ?, leaseUntil "
+	            "= "
+	            "UTC_TIMESTAMP() + INTERVAL ? SECOND, takes = takes + 1 "
+	            "WHERE id = 1 AND (holder IS NULL OR leaseUntil < "
+	            "UTC_TIMESTAMP() OR holder = ?)",
+	            p, 3, &affected) != DB_OK)
+		return -1;
+	return affected == 1;
+}
+
+static void lease_release(struct db *db, const char *holder, FILE *out)
+{
+	struct db_param p = db_text(holder);
+
+	if (db_exec(db,
+	            "UPDATE schema_migrations_lock SET holder = NULL, "
+	            "leaseUntil = NULL WHERE id = 1 AND holder = ?",
+	            &p, 1, NULL) != DB_OK)
+		fprintf(out, "migrate: releasing the lock: %s\n", db_error(db));
+}
+
+/* Waits for the lease. 0 when ours, -1 with err set. */
+static int lease_wait(struct db *db, const char *holder, FILE *out, char *err,
+                      size_t errlen)
+{
+	struct timespec pause = {0, 200 * 1000000L};
+	int waited_ms = 0, said = 0, got;
+
+	if (lease_setup(db) != 0) {
+		snprintf(err, errlen, "cannot take the migration lock: %s",
+		         db_error(db));
+		return -1;
+	}
+	while ((got = lease_take(db, holder)) == 0) {
+		if (waited_ms >= MIGRATE_WAIT_S * 1000) {
+			snprintf(err, errlen,
+			         "cannot take the migration lock: another "
+			         "runner held it for %d s",
+			         MIGRATE_WAIT_S);
+			return -1;
+		}
+		if (!said++)
+			fprintf(out, "migrate: another runner is applying "
+			             "migrations; waiting\n");
+		nanosleep(&pause, NULL);
+		waited_ms += 200;
+	}
+	if (got < 0) {
+		snprintf(err, errlen, "cannot take the migration lock: %s",
+		         db_error(db));
+		return -1;
+	}
+	/* What the previous holder wrote is read, not an older copy. */
+	if (db_causal_reads(db, 1) != DB_OK) {
+		snprintf(err, errlen, "%s", db_error(db));
+		return -1;
+	}
+	return 0;
+}
+
 int migrate_apply(struct db *db, const char *dir, FILE *out, char *err,
                   size_t errlen)
 {
@@ -168,20 +267,17 @@ int migrate_apply(struct db *db, const char *dir, FILE *out, char *err,
 	size_t nnames = 0, i, applied = 0;
 	struct db_rows rows = {0};
 	int locked = 0, rc = -1;
+	char holder[33];
 
 	if (list_files(dir, names, &nnames, err, errlen) != 0)
 		goto out;
-
-	if (db_query(db, "SELECT GET_LOCK('schema_migrations', 60)", NULL, 0,
-	             &rows) != DB_OK ||
-	    rows.nrows != 1 || db_cell(&rows, 0, 0) == NULL ||
-	    strcmp(db_cell(&rows, 0, 0), "1") != 0) {
-		snprintf(err, errlen, "cannot take the migration lock: %s",
-		         db_error(db));
+	if (crypto_random_hex(holder, sizeof(holder), 16) != 0) {
+		snprintf(err, errlen, "no randomness for the migration lock");
 		goto out;
 	}
+	if (lease_wait(db, holder, out, err, errlen) != 0)
+		goto out;
 	locked = 1;
-	db_rows_free(&rows);
 	if (db_exec(db,
 	            "CREATE TABLE IF NOT EXISTS schema_migrations ("
 	            "version VARCHAR(255) CHARACTER SET ascii NOT NULL "
@@ -229,6 +325,13 @@ int migrate_apply(struct db *db, const char *dir, FILE *out, char *err,
 			continue;
 		}
 		db_rows_free(&rows);
+		if (lease_take(db, holder) != 1) {
+			snprintf(err, errlen,
+			         "lost the migration lock before %s: %s",
+			         names[i], db_error(db));
+			buf_free(&text);
+			goto out;
+		}
 		if (text.len == 0 ||
 		    run_file(db, names[i], text.data, err, errlen) != 0) {
 			if (text.len == 0)
@@ -252,9 +355,8 @@ int migrate_apply(struct db *db, const char *dir, FILE *out, char *err,
 	        nnames - applied);
 	rc = 0;
 out:
-	if (locked && db_query(db, "SELECT RELEASE_LOCK('schema_migrations')",
-	                       NULL, 0, &rows) == DB_OK)
-		db_rows_free(&rows);
+	if (locked)
+		lease_release(db, holder, out);
 	db_rows_free(&rows);
 	for (i = 0; i < nnames; i++)
 		free(names[i]);

@@ -1,7 +1,10 @@
 /*
  * migrate - applies sql/NNN_name.sql files once each, in lexical order,
  * recording each in schema_migrations with a SHA-256 of its text, under a
- * database lock so two runners never apply the same file. Running it again
+ * lease in a row (schema_migrations_lock) so two runners never apply the
+ * same file, also on two nodes of a Galera cluster (which does not
+ * replicate GET_LOCK): one applies, the other waits, then finds nothing
+ * left. A runner that died leaves the lease to expire. Running it again
  * applies only what is new.
  *
  * Files are split into statements at a ';' that ends a line; lines starting

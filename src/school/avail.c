@@ -442,6 +442,7 @@ static enum gcal_result refresh(struct proc *proc, const char *request_id,
 	        hend = now + AVAIL_HORIZON_FUTURE_S;
 	int full = !s->has_token || s->horizon_end < now + 367 * 86400LL;
 	enum db_result dr;
+	int tries;
 
 	memset(&q, 0, sizeof(q));
 	q.single_events = 1;
@@ -485,7 +486,15 @@ static enum gcal_result refresh(struct proc *proc, const char *request_id,
 		record_error(proc, request_id, err, r);
 		return r;
 	}
-	dr = apply(proc, request_id, &ev, full, hstart, hend);
+	/* Tried whole again when it met a deadlock or lost Galera's
+	 * certification, wherever that surfaced. */
+	for (tries = 1;; tries++) {
+		dr = apply(proc, request_id, &ev, full, hstart, hend);
+		if (dr == DB_OK || tries >= LIMIT_DB_TX_TRIES ||
+		    (dr != DB_RETRY && !db_conflicted(proc->db)))
+			break;
+		db_retry_pause(tries);
+	}
 	gcal_events_free(&ev);
 	if (dr != DB_OK) {
 		log_warn(request_id, "storing availability: %s",

@@ -20,7 +20,9 @@
 	"createdAt > UTC_TIMESTAMP() - INTERVAL 24 HOUR))"
 #define WORK WORK_OF("")
 
-#define TRIES 3 /* a transaction that deadlocks is tried this often */
+/* A transaction that deadlocks, or loses Galera's certification, is tried
+ * whole this often. */
+#define TRIES LIMIT_DB_TX_TRIES
 
 /* Why a pending booking's slot was released (its lastError). */
 #define RELEASED                                                               \
@@ -154,6 +156,8 @@ static enum ledger_result change(struct db *db, const char *id,
 	if (!moves || db_in_transaction(db))
 		return apply(db, sql, p, k, id, from, to, why);
 	for (tries = 0; tries < TRIES && lr == LEDGER_RETRY; tries++) {
+		if (tries > 0)
+			db_retry_pause(tries);
 		if (db_begin(db) != DB_OK)
 			return LEDGER_DB_DOWN;
 		lr = apply(db, sql, p, k, id, from, to, why);
@@ -161,6 +165,8 @@ static enum ledger_result change(struct db *db, const char *id,
 			lr = of_db(db_commit(db));
 		else
 			db_rollback(db);
+		if (lr == LEDGER_DB_DOWN && db_conflicted(db))
+			lr = LEDGER_RETRY;
 	}
 	return lr;
 }
@@ -326,16 +332,26 @@ int ledger_active_between(struct db *db, int64_t from, int64_t to,
 
 /* ---- new bookings and the slot lock ---- */
 
+/*
+ * The lock is a write (a counter on the one row), not a locking read: a
+ * Galera cluster certifies the rows a transaction writes, so two
+ * transactions that took it on two nodes cannot both commit. The reads
+ * that follow, until the transaction ends, see everything the cluster
+ * committed before them (on a plain server they do anyway).
+ */
 enum db_result ledger_lock_slots(struct db *db)
 {
-	struct db_rows rows;
+	unsigned long long affected = 0;
 	enum db_result r;
 
-	r = db_query(db,
-	             "SELECT name FROM booking_locks WHERE name = 'slots' "
-	             "FOR UPDATE",
-	             NULL, 0, &rows);
-	db_rows_free(&rows);
+	r = db_exec(db,
+	            "UPDATE booking_locks SET takes = takes + 1 WHERE name = "
+	            "'slots'",
+	            NULL, 0, &affected);
+	if (r == DB_OK && affected != 1)
+		r = DB_ERROR;
+	if (r == DB_OK)
+		r = db_causal_reads(db, 1);
 	return r;
 }
 
@@ -439,6 +455,8 @@ int ledger_book(struct db *db, const char *id, const struct bookreq *b,
 		enum db_result res;
 		int taken = 0;
 
+		if (attempt > 0)
+			db_retry_pause(attempt);
 		if (db_begin(db) != DB_OK)
 			return -1;
 		res = ledger_lock_slots(db);
@@ -469,7 +487,8 @@ int ledger_book(struct db *db, const char *id, const struct bookreq *b,
 			return 0;
 		if (res == DB_DUPLICATE)
 			return 2;
-		if (res != DB_RETRY)
+		/* A conflict may also surface on a read (taken < 0). */
+		if (res != DB_RETRY && !db_conflicted(db))
 			return -1;
 	}
 	return -1;
@@ -514,6 +533,8 @@ int ledger_move(struct db *db, const char *id, int64_t start, int64_t end)
 		enum db_result res;
 		int taken = 0, found = -1;
 
+		if (attempt > 0)
+			db_retry_pause(attempt);
 		if (db_begin(db) != DB_OK)
 			return -1;
 		res = ledger_lock_slots(db);
@@ -548,7 +569,7 @@ int ledger_move(struct db *db, const char *id, int64_t start, int64_t end)
 			db_rollback(db);
 		if (res == DB_OK)
 			return 0;
-		if (res != DB_RETRY)
+		if (res != DB_RETRY && !db_conflicted(db))
 			return -1;
 	}
 	return -1;

@@ -118,8 +118,10 @@ struct ledger_new {
 };
 
 /*
- * Inside a transaction: takes the slot lock (the booking_locks row), so
- * that deciding whether a slot is free and writing it happen as one.
+ * Inside a transaction: takes the slot lock (a write to the booking_locks
+ * row, which a Galera cluster certifies), so that deciding whether a slot
+ * is free and writing it happen as one, whichever node each ran on; the
+ * transaction's reads then see all the cluster committed before them.
  */
 enum db_result ledger_lock_slots(struct db *db)
         __attribute__((warn_unused_result));

@@ -500,7 +500,7 @@ enum payment_result payment_record(struct proc *proc, const char *request_id,
 	/* Recorded first, in one transaction under the slot lock, so that
 	 * concurrent deliveries of one payment make one booking. */
 	memset(&g, 0, sizeof(g));
-	while (attempt < PAYMENT_TRIES) {
+	while (attempt < LIMIT_DB_TX_TRIES) {
 		enum db_result r;
 
 		memset(o, 0, sizeof(*o));
@@ -523,17 +523,20 @@ enum payment_result payment_record(struct proc *proc, const char *request_id,
 				return PAYMENT_CALENDAR_DOWN;
 			continue;
 		}
-		if (r != DB_RETRY && r != DB_DUPLICATE) {
+		/* A conflict may also surface on a read of record(). */
+		if (r != DB_RETRY && r != DB_DUPLICATE &&
+		    !db_conflicted(proc->db)) {
 			log_warn(request_id, "recording payment %s: %s", pid,
 			         db_error(proc->db));
 			return PAYMENT_DB_DOWN;
 		}
 		attempt++;
+		db_retry_pause(attempt);
 	}
 	log_warn(request_id,
 	         "recording payment %s: still conflicting after "
 	         "%d tries",
-	         pid, PAYMENT_TRIES);
+	         pid, LIMIT_DB_TX_TRIES);
 	return PAYMENT_DB_DOWN;
 }
 

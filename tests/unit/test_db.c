@@ -385,6 +385,10 @@ TEST(well_formed_urls_are_accepted)
 	        "mysql://u@h/db",
 	        "mysql://u:p@h/db?socket=/run/mysqld/mysqld.sock",
 	        "mysql://u:p@/db?socket=%2Frun%2Fmysqld.sock",
+	        "mysql://u:p@db1:3306,db2:3306,db3:3306/booking",
+	        "mysql://u:p@db1,db2:3307/booking",
+	        "mysql://u:p@,db2:3306,db3:3306/booking?socket=/run/m.sock",
+	        "mysql://u:p@db1:3306,,db3:3306/booking?socket=/run/m.sock",
 	};
 	struct db *db;
 
@@ -444,6 +448,19 @@ TEST(malformed_urls_are_refused_without_the_password)
 	        "mysql://u:Secret-Pw@h/db?socket=",
 	        "mysql://u:Secret-Pw@h/db?",
 	        "mysql://u:Secret-Pw@h/db?socket=%00/x",
+	        /* Several hosts: each well formed, the socket the one empty
+	         * entry, none empty without a socket. */
+	        "mysql://u:Secret-Pw@h1,/db",
+	        "mysql://u:Secret-Pw@,h2/db",
+	        "mysql://u:Secret-Pw@h1,,h3/db",
+	        "mysql://u:Secret-Pw@h1:3306,h2:0/db",
+	        "mysql://u:Secret-Pw@h1:3306,h2:/db",
+	        "mysql://u:Secret-Pw@h1:3306,h2:x/db",
+	        "mysql://u:Secret-Pw@h1,h2/db?socket=/x",
+	        "mysql://u:Secret-Pw@,,h3/db?socket=/x",
+	        "mysql://u:Secret-Pw@:3306,h2/db?socket=/x",
+	        "mysql://u:Secret-Pw@h1,h2,h3,h4,h5,h6,h7,h8,h9,h10,h11,h12,"
+	        "h13,h14,h15,h16,h17/db",
 	};
 	struct db *db;
 	int ok;
@@ -460,6 +477,83 @@ TEST(malformed_urls_are_refused_without_the_password)
 		CHECK(ok);
 	}
 	CHECK(strstr(err, "DATABASE_URL") != NULL);
+}
+
+/* The nodes of a URL, as db_node_name() names them, joined by '|'. */
+static void node_names(const char *url, char *out, size_t len)
+{
+	struct db *db = db_new(url, err, sizeof(err));
+	char one[128];
+	size_t i, used = 0;
+
+	out[0] = '\0';
+	if (db == NULL) {
+		snprintf(out, len, "refused");
+		return;
+	}
+	for (i = 0; db_node_name(db, i, one, sizeof(one)) == 0; i++)
+		used += (size_t)snprintf(out + used, len - used, "%s%s",
+		                         i ? "|" : "", one);
+	CHECK(db_nodes(db) == i);
+	db_free(db);
+}
+
+TEST(several_hosts_are_parsed_in_order)
+{
+	char names[512];
+
+	node_names("mysql://u:p@db1:3306,db2:3307,db3/booking", names,
+	           sizeof(names));
+	CHECK_STR(names, "db1:3306|db2:3307|db3");
+	node_names("mysql://u:p@db1:3306,,db3:3306/booking?socket=/run/m.sock",
+	           names, sizeof(names));
+	CHECK_STR(names, "db1:3306|/run/m.sock|db3:3306");
+	/* One host and a socket: the socket alone, as ever. */
+	node_names("mysql://u:p@ignored:3306/booking?socket=/run/m.sock", names,
+	           sizeof(names));
+	CHECK_STR(names, "/run/m.sock");
+	node_names("mysql://u:p@d%62%31,db2/booking", names, sizeof(names));
+	CHECK_STR(names, "db1|db2");
+}
+
+/* A TCP port on the loopback nobody listens on. */
+static int dead_port(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sa);
+	int s = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (s >= 0 && bind(s, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(s, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	if (s >= 0)
+		close(s);
+	return port;
+}
+
+TEST(a_node_down_is_skipped_for_the_next)
+{
+	struct fake_mysql f;
+	char tmpl[256], sock[128];
+	int dead = dead_port();
+
+	CHECK(dead > 0);
+	/* Down first node on TCP, then the socket entry. */
+	snprintf(sock, sizeof(sock), "%s/node2.sock", tmpdir);
+	snprintf(tmpl, sizeof(tmpl),
+	         "mysql://node:pw@127.0.0.1:%d,/second?socket={}", dead);
+	CHECK_INT(login_through(&f, tmpl, sock), 0);
+	CHECK_STR(f.user, "node");
+	CHECK_STR(f.database, "second");
+	/* Two down TCP nodes, then a third that answers. */
+	snprintf(
+	        tmpl, sizeof(tmpl),
+	        "mysql://node3:pw@127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:{}/third",
+	        dead, dead);
+	CHECK_INT(login_through(&f, tmpl, NULL), 0);
+	CHECK_STR(f.user, "node3");
+	CHECK_STR(f.database, "third");
 }
 
 TEST(server_not_there_is_unavailable_fast)
@@ -626,6 +720,8 @@ int main(void)
 	RUN(password_may_hold_reserved_characters);
 	RUN(well_formed_urls_are_accepted);
 	RUN(malformed_urls_are_refused_without_the_password);
+	RUN(several_hosts_are_parsed_in_order);
+	RUN(a_node_down_is_skipped_for_the_next);
 	RUN(server_not_there_is_unavailable_fast);
 	RUN(next_call_tries_again);
 	RUN(cells_and_lengths);
