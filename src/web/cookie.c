@@ -38,7 +38,7 @@ int cookie_set(struct response *res, const char *site_uri, const char *name,
 void cookie_read_hex64(const struct request *req, const char *name,
                        char out[65])
 {
-	const char *h = request_header(req, "Cookie"), *p;
+	const char *h = request_header(req, "Cookie"), *p, *v;
 	size_t n = strlen(name), i;
 	int found = 0;
 
@@ -51,14 +51,14 @@ void cookie_read_hex64(const struct request *req, const char *name,
 			out[0] = '\0'; /* given twice: which one is ours? */
 			return;
 		}
-		p += n + 1;
+		v = p + n + 1; /* the scan goes on from p, inside the string */
 		for (i = 0; i < 64; i++)
-			if (!((p[i] >= '0' && p[i] <= '9') ||
-			      (p[i] >= 'a' && p[i] <= 'f')))
+			if (!((v[i] >= '0' && v[i] <= '9') ||
+			      (v[i] >= 'a' && v[i] <= 'f')))
 				break;
 		if (i == 64 &&
-		    (p[64] == '\0' || p[64] == ';' || p[64] == ' ')) {
-			memcpy(out, p, 64);
+		    (v[64] == '\0' || v[64] == ';' || v[64] == ' ')) {
+			memcpy(out, v, 64);
 			out[64] = '\0';
 		}
 	}

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "web/app.h"
+#include "web/cookie.h"
 #include "core/buf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -44,12 +45,25 @@ static int echo_json(struct proc *proc, struct request *req,
 	return status;
 }
 
+/* A page's handler: reads the cookies the pages read (HTTP_COOKIE). */
+static int read_cookies(struct proc *proc, struct request *req,
+                        struct response *res)
+{
+	char v[65];
+
+	(void)proc;
+	cookie_read_hex64(req, "booking_oauth", v);
+	cookie_read_hex64(req, "booking_admin", v);
+	return response_error(res, v[0] ? 200 : 400, "cookie", "%s", v);
+}
+
 static const char *const keys[] = {"from", "to", NULL};
 static const struct app_route routes[] = {
         {"GET", "/api/calendar", keys, 0, echo_json},
         {"POST", "/api/calendar", NULL, 1, echo_json},
         {"PATCH", "/api/calendar/{id}", NULL, 0, echo_json},
         {"GET", "/api/calendar/slots", keys, 0, echo_json},
+        {"GET", "/oauth/google/callback", NULL, 0, read_cookies},
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
