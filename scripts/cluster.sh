@@ -35,29 +35,9 @@ HOSTS=(A B)
 NODES=(1 2 3)
 PROVIDER=${GALERA_PROVIDER:-/usr/lib/galera/libgalera_smm.so}
 
-say() { printf '%s\n' "$*"; }
-die() { printf 'cluster: %s\n' "$*" >&2; exit 1; }
-alive() { [ -f "$1" ] && kill -0 "$(head -n1 "$1")" 2>/dev/null; }
-
-pids_of() {
-	local p
-	[ -f "$1" ] || return 0
-	while read -r p || [ -n "$p" ]; do
-		[ -n "$p" ] && kill -0 "$p" 2>/dev/null && printf '%s\n' "$p"
-	done <"$1"
-	return 0
-}
-
-wait_gone() { # pid...
-	local _i p left
-	for _i in $(seq 1 150); do
-		left=0
-		for p in "$@"; do kill -0 "$p" 2>/dev/null && left=1; done
-		[ $left -eq 0 ] && return 0
-		sleep 0.1
-	done
-	for p in "$@"; do kill -KILL "$p" 2>/dev/null || true; done
-}
+NAME=cluster
+# shellcheck source=scripts/proc.sh
+. "$ROOT/scripts/proc.sh"
 
 stop_pidfile() { # pid file
 	local pids

@@ -41,31 +41,9 @@ ROOT_CNF=$VAR_DIR/mariadb-root.cnf
 NGX=$VAR_DIR/nginx
 PROGRAMS=(calendar_get calendar_post oauth_callback payment_hook)
 
-say() { printf '%s\n' "$*"; }
-die() { printf 'stack: %s\n' "$*" >&2; exit 1; }
-
-alive() { [ -f "$1" ] && kill -0 "$(head -n1 "$1")" 2>/dev/null; }
-
-# Processes of a pid file that are still there.
-pids_of() {
-	local p
-	[ -f "$1" ] || return 0
-	while read -r p || [ -n "$p" ]; do
-		[ -n "$p" ] && kill -0 "$p" 2>/dev/null && printf '%s\n' "$p"
-	done <"$1"
-	return 0
-}
-
-wait_gone() { # pid...
-	local i p left
-	for i in $(seq 1 100); do
-		left=0
-		for p in "$@"; do kill -0 "$p" 2>/dev/null && left=1; done
-		[ $left -eq 0 ] && return 0
-		sleep 0.1
-	done
-	for p in "$@"; do kill -KILL "$p" 2>/dev/null || true; done
-}
+NAME=stack
+# shellcheck source=scripts/proc.sh
+. "$ROOT/scripts/proc.sh"
 
 as_root=0
 [ "$(id -u)" -eq 0 ] && as_root=1

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+
 #include "core/crypto.h"
 #include "core/limit.h"
 #include "core/log.h"
@@ -230,4 +232,25 @@ enum connect_flow connect_state_flow(struct proc *proc, const char *state)
 		               : CONNECT_FLOW_CONNECT;
 	db_rows_free(&rows);
 	return flow;
+}
+
+enum connect_state connect_begin(struct proc *proc, const char *request_id,
+                                 enum connect_flow flow,
+                                 struct connect_start *out)
+{
+	char verifier[CRYPTO_PKCE_VERIFIER_LEN + 1];
+	enum connect_state r = CONNECT_STATE_NOMEM;
+
+	if (crypto_random_hex(out->state, sizeof(out->state), 32) == 0 &&
+	    crypto_random_hex(out->cookie, sizeof(out->cookie), 32) == 0 &&
+	    crypto_pkce_verifier(verifier, sizeof(verifier)) == 0 &&
+	    crypto_pkce_challenge(verifier, out->challenge,
+	                          sizeof(out->challenge)) == 0)
+		r = flow == CONNECT_FLOW_SIGNIN
+		            ? connect_signin_new(proc, request_id, out->state,
+		                                 out->cookie, verifier)
+		            : connect_state_new(proc, request_id, out->state,
+		                                out->cookie, verifier);
+	OPENSSL_cleanse(verifier, sizeof(verifier));
+	return r;
 }

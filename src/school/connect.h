@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 
+#include "core/crypto.h"
 #include "io/proc.h"
 #include "upstream/oidc.h"
 
@@ -67,6 +68,24 @@ enum connect_flow {
 	CONNECT_FLOW_CONNECT,     /* /oauth/google/start */
 	CONNECT_FLOW_SIGNIN       /* /admin/login */
 };
+
+/* What a new connection or sign-in hands Google and the browser. */
+struct connect_start {
+	char state[65];  /* Google's state parameter */
+	char cookie[65]; /* the browser's cookie, which binds the state */
+	char challenge[CRYPTO_PKCE_CHALLENGE_LEN + 1]; /* PKCE S256 */
+};
+
+/*
+ * Mints a state, the browser's cookie and a PKCE verifier (kept, sealed,
+ * with the state; never in *out) and stores them as connect_state_new() or,
+ * for CONNECT_FLOW_SIGNIN, connect_signin_new() does. Same results, with
+ * *out filled on CONNECT_STATE_OK.
+ */
+enum connect_state connect_begin(struct proc *proc, const char *request_id,
+                                 enum connect_flow flow,
+                                 struct connect_start *out)
+        __attribute__((warn_unused_result));
 
 /*
  * connect_state_new() for a sign-in to the admin console: the state is

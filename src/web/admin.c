@@ -233,19 +233,14 @@ static int page_failed(struct response *res, struct buf *b)
 
 int admin_login(struct proc *proc, struct request *req, struct response *res)
 {
-	char state[65], cookie[65], verifier[CRYPTO_PKCE_VERIFIER_LEN + 1];
-	char challenge[CRYPTO_PKCE_CHALLENGE_LEN + 1];
-	enum connect_state stored = CONNECT_STATE_NOMEM;
+	struct connect_start start;
+	enum connect_state stored;
 	struct buf url;
 	int status;
 
 	buf_init(&url, 8192);
-	if (crypto_random_hex(state, sizeof(state), 32) == 0 &&
-	    crypto_random_hex(cookie, sizeof(cookie), 32) == 0 &&
-	    crypto_pkce_verifier(verifier, sizeof(verifier)) == 0 &&
-	    crypto_pkce_challenge(verifier, challenge, sizeof(challenge)) == 0)
-		stored = connect_signin_new(proc, req->request_id, state,
-		                            cookie, verifier);
+	stored = connect_begin(proc, req->request_id, CONNECT_FLOW_SIGNIN,
+	                       &start);
 	if (stored == CONNECT_STATE_DB_DOWN) {
 		status = db_down(res);
 		goto out;
@@ -274,10 +269,10 @@ int admin_login(struct proc *proc, struct request *req, struct response *res)
 	}
 	if (stored != CONNECT_STATE_OK ||
 	    goauth_consent_url(&proc->cfg, SIGNIN_SCOPES, "select_account", 0,
-	                       state, challenge, &url) != 0 ||
+	                       start.state, start.challenge, &url) != 0 ||
 	    response_header(res, "Location", buf_str(&url)) != 0 ||
 	    set_cookie(proc, res, ADMIN_SIGNIN_COOKIE, "/oauth/google/callback",
-	               cookie, CONNECT_STATE_TTL_S) != 0) {
+	               start.cookie, CONNECT_STATE_TTL_S) != 0) {
 		status =
 		        page_message(res, 500, "Algo salió mal",
 		                     "No pudimos preparar el inicio de sesión. "
@@ -290,8 +285,7 @@ int admin_login(struct proc *proc, struct request *req, struct response *res)
 	                      "la cuenta del administrador.",
 	                      buf_str(&url), "Continuar en Google");
 out:
-	OPENSSL_cleanse(verifier, sizeof(verifier));
-	OPENSSL_cleanse(cookie, sizeof(cookie));
+	OPENSSL_cleanse(&start, sizeof(start));
 	buf_free(&url);
 	return status;
 }

@@ -73,19 +73,14 @@ static int failed_page(struct response *res)
 
 int oauth_start(struct proc *proc, struct request *req, struct response *res)
 {
-	char state[65], cookie[65], verifier[CRYPTO_PKCE_VERIFIER_LEN + 1];
-	char challenge[CRYPTO_PKCE_CHALLENGE_LEN + 1];
-	enum connect_state stored = CONNECT_STATE_NOMEM;
+	struct connect_start start;
+	enum connect_state stored;
 	struct buf url;
 	int status;
 
 	buf_init(&url, 8192);
-	if (crypto_random_hex(state, sizeof(state), 32) == 0 &&
-	    crypto_random_hex(cookie, sizeof(cookie), 32) == 0 &&
-	    crypto_pkce_verifier(verifier, sizeof(verifier)) == 0 &&
-	    crypto_pkce_challenge(verifier, challenge, sizeof(challenge)) == 0)
-		stored = connect_state_new(proc, req->request_id, state, cookie,
-		                           verifier);
+	stored = connect_begin(proc, req->request_id, CONNECT_FLOW_CONNECT,
+	                       &start);
 	if (stored == CONNECT_STATE_DB_DOWN) {
 		status = retry_page(res, 503, "No pudimos empezar",
 		                    "La base de datos no responde. "
@@ -109,10 +104,10 @@ int oauth_start(struct proc *proc, struct request *req, struct response *res)
 		goto out;
 	}
 	if (stored != CONNECT_STATE_OK ||
-	    goauth_consent_url(&proc->cfg, OAUTH_SCOPES, "consent", 1, state,
-	                       challenge, &url) != 0 ||
+	    goauth_consent_url(&proc->cfg, OAUTH_SCOPES, "consent", 1,
+	                       start.state, start.challenge, &url) != 0 ||
 	    response_header(res, "Location", buf_str(&url)) != 0 ||
-	    set_cookie(res, proc->cfg.auth_google_redirect_uri, cookie,
+	    set_cookie(res, proc->cfg.auth_google_redirect_uri, start.cookie,
 	               CONNECT_STATE_TTL_S) != 0) {
 		status = response_page(res, 500, "Algo salió mal",
 		                       "No pudimos preparar la conexión con "
@@ -125,7 +120,7 @@ int oauth_start(struct proc *proc, struct request *req, struct response *res)
 	                       "autorices el calendario de la escuela.",
 	                       buf_str(&url), "Continuar en Google");
 out:
-	OPENSSL_cleanse(verifier, sizeof(verifier));
+	OPENSSL_cleanse(&start, sizeof(start));
 	buf_free(&url);
 	return status;
 }
