@@ -248,10 +248,7 @@ int admin_login(struct proc *proc, struct request *req, struct response *res)
 	if (stored == CONNECT_STATE_BUSY) {
 		/* Too many sign-ins and connections in flight
 		 * (LIMIT_OAUTH_STATES). */
-		char after[16];
-
-		snprintf(after, sizeof(after), "%d", LIMIT_OAUTH_RETRY_S);
-		status = response_header(res, "Retry-After", after) != 0
+		status = response_retry_after(res, LIMIT_OAUTH_RETRY_S) != 0
 		                 ? page_message(
 		                           res, 500, "Algo salió mal",
 		                           "No pudimos preparar el inicio de "

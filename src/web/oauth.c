@@ -89,10 +89,7 @@ int oauth_start(struct proc *proc, struct request *req, struct response *res)
 		goto out;
 	}
 	if (stored == CONNECT_STATE_BUSY) {
-		char after[16];
-
-		snprintf(after, sizeof(after), "%d", LIMIT_OAUTH_RETRY_S);
-		status = response_header(res, "Retry-After", after) != 0
+		status = response_retry_after(res, LIMIT_OAUTH_RETRY_S) != 0
 		                 ? failed_page(res)
 		                 : retry_page(res, 503,
 		                              "Hay demasiadas conexiones en "

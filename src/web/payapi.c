@@ -57,12 +57,9 @@ static int not_recorded(struct response *res)
 static int not_now(struct request *req, struct response *res, const char *pid,
                    long retry_after_s, const char *why)
 {
-	char after[24];
-
 	log_warn(req->request_id,
 	         "unsigned notification for payment %s not read: %s", pid, why);
-	snprintf(after, sizeof(after), "%ld", retry_after_s);
-	if (response_header(res, "Retry-After", after) != 0)
+	if (response_retry_after(res, retry_after_s) != 0)
 		return response_error(res, 500, "internal_error",
 		                      "The reply could not be built.");
 	return response_error(res, 429, "too_many_notifications",

@@ -91,6 +91,14 @@ int response_header(struct response *res, const char *name, const char *value)
 	return buf_printf(&res->headers, "%s: %s\r\n", name, value);
 }
 
+int response_retry_after(struct response *res, long seconds)
+{
+	char after[24];
+
+	snprintf(after, sizeof(after), "%ld", seconds);
+	return response_header(res, "Retry-After", after);
+}
+
 static void set_type(struct response *res, const char *type)
 {
 	snprintf(res->content_type, sizeof(res->content_type), "%s", type);

@@ -36,6 +36,11 @@ void response_reset(struct response *res);
 int response_header(struct response *res, const char *name, const char *value)
         __attribute__((warn_unused_result));
 
+/* Retry-After: seconds (RFC 9110 §10.2.3, delta-seconds). As
+ * response_header(). */
+int response_retry_after(struct response *res, long seconds)
+        __attribute__((warn_unused_result));
+
 /* Sets status and a JSON body (obj is borrowed). Returns status, or 500
  * after writing an error when the body cannot be built. */
 int response_json(struct response *res, int status, struct json_object *obj);
