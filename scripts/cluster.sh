@@ -333,14 +333,7 @@ start_nginx() {
 	mkdir -p "$NGX/tmp" "$NGX/extra"
 	[ $as_root -eq 1 ] && user="user $RUN_USER $RUN_GROUP;"
 	[ $as_root -eq 1 ] && chown "$RUN_USER:$RUN_GROUP" "$NGX/tmp"
-	sed -E "s|^([[:space:]]*)server unix:/run/booking/([a-z_]+)\.sock;|\1server unix:$RUN/hostA/\2.sock;\n\1server unix:$RUN/hostB/\2.sock;|" \
-		"$ROOT/nginx/booking-http.conf" >"$NGX/booking-http.conf"
-	sed -e "s|/var/log/nginx/error.log|$LOG/nginx-error.log|g" \
-		"$ROOT/nginx/booking-server.conf" >"$NGX/booking-server.conf"
-	cp "$ROOT/nginx/fastcgi_params" "$NGX/"
-	sed -e "s|@USER@|$user|" -e "s|@RUN@|$RUN|g" -e "s|@LOG@|$LOG|g" \
-		-e "s|@NGINX@|$NGX|g" -e "s|@PORT@|$PORT|g" \
-		"$ROOT/nginx/nginx.conf.in" >"$NGX/nginx.conf"
+	render_nginx_files "s|^([[:space:]]*)server unix:/run/booking/([a-z_]+)\.sock;|\1server unix:$RUN/hostA/\2.sock;\n\1server unix:$RUN/hostB/\2.sock;|" "$user"
 	nginx -p "$NGX" -c "$NGX/nginx.conf" 2>>"$LOG/nginx-error.log" ||
 		die "nginx did not start; see $LOG/nginx-error.log"
 	for _i in $(seq 1 50); do

@@ -28,3 +28,19 @@ wait_gone() { # pid...
 	done
 	for p in "$@"; do kill -KILL "$p" 2>/dev/null || true; done
 }
+
+# Renders a private nginx into $NGX from nginx/: the production files with
+# the local stack's paths (the programs' sockets by $1, a sed expression on
+# booking-http.conf's "server unix:/run/booking/..." lines; the error log
+# under $LOG; the cache under $NGX/cache) and nginx.conf from nginx.conf.in.
+# Uses ROOT, NGX, LOG, RUN, PORT and $2, the "user ...;" line or "".
+render_nginx_files() {
+	sed -E -e "$1" -e "s|/var/lib/nginx/booking-cache|$NGX/cache|" \
+		"$ROOT/nginx/booking-http.conf" >"$NGX/booking-http.conf"
+	sed -e "s|/var/log/nginx/error.log|$LOG/nginx-error.log|g" \
+		"$ROOT/nginx/booking-server.conf" >"$NGX/booking-server.conf"
+	cp "$ROOT/nginx/fastcgi_params" "$NGX/"
+	sed -e "s|@USER@|$2|" -e "s|@RUN@|$RUN|g" -e "s|@LOG@|$LOG|g" \
+		-e "s|@NGINX@|$NGX|g" -e "s|@PORT@|$PORT|g" \
+		"$ROOT/nginx/nginx.conf.in" >"$NGX/nginx.conf"
+}

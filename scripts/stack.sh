@@ -380,13 +380,7 @@ render_nginx() {
 	mkdir -p "$NGX/tmp" "$NGX/extra"
 	[ $as_root -eq 1 ] && user="user $RUN_USER $RUN_GROUP;"
 	[ $as_root -eq 1 ] && chown "$RUN_USER:$RUN_GROUP" "$NGX/tmp"
-	sed -e "s|/run/booking/|$RUN/|g" "$ROOT/nginx/booking-http.conf" >"$NGX/booking-http.conf"
-	sed -e "s|/var/log/nginx/error.log|$LOG/nginx-error.log|g" \
-		"$ROOT/nginx/booking-server.conf" >"$NGX/booking-server.conf"
-	cp "$ROOT/nginx/fastcgi_params" "$NGX/"
-	sed -e "s|@USER@|$user|" -e "s|@RUN@|$RUN|g" -e "s|@LOG@|$LOG|g" \
-		-e "s|@NGINX@|$NGX|g" -e "s|@PORT@|$PORT|g" \
-		"$ROOT/nginx/nginx.conf.in" >"$NGX/nginx.conf"
+	render_nginx_files "s|/run/booking/|$RUN/|g" "$user"
 }
 
 start_nginx() {

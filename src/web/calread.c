@@ -192,25 +192,46 @@ static void body_etag(const struct buf *b, char *etag, size_t size)
 }
 
 /*
- * Sends the JSON in res->body with the cache headers of a public read:
- * ETag, Cache-Control public with what is left of the freshness, X-Cache;
- * or 304 when the client already has it.
+ * Sends the JSON in res->body with the cache headers of a public read, or
+ * 304 when the client already has it (with the same headers: nginx's cache
+ * revalidates its copy that way):
+ * - ETag;
+ * - Cache-Control: public, max-age what is left of the copy's freshness
+ *   (for a browser), s-maxage=1 (a shared cache keeps it a second, even a
+ *   stale copy: max-age=0 alone would make nginx keep nothing and answer
+ *   no If-None-Match), stale-while-revalidate=1, stale-if-error what is
+ *   left until the copy is CALENDAR_MAX_STALE_S old (after that this
+ *   program answers 503, and no cache may answer for it);
+ * - X-Accel-Expires: @ the current second: nginx's cache (nginx/) keeps
+ *   the reply to the end of the second it was made in, so a booking shows
+ *   within a second. s-maxage counts whole seconds from when nginx stores
+ *   the reply and would keep it up to two. It comes after Cache-Control:
+ *   nginx reads Cache-Control's stale-... only when it has no expiry yet;
+ * - X-Cache: this program's own cache state (HIT, MISS, STALE).
  */
 static int send_cached(struct proc *proc, struct request *req,
                        struct response *res, enum avail_state state,
                        int64_t age, const char *etag)
 {
 	long left = proc->cfg.calendar_cache_ttl_s - (long)age;
-	char cc[64];
+	long usable = proc->cfg.calendar_max_stale_s - (long)age;
+	char cc[128], expires[32];
 
 	res->status = 200;
 	snprintf(res->content_type, sizeof(res->content_type),
 	         "application/json; charset=utf-8");
 	if (state == AVAIL_STALE || left < 0)
 		left = 0;
-	snprintf(cc, sizeof(cc), "public, max-age=%ld", left);
+	if (usable < 0)
+		usable = 0;
+	snprintf(cc, sizeof(cc),
+	         "public, max-age=%ld, s-maxage=1, "
+	         "stale-while-revalidate=1, stale-if-error=%ld",
+	         left, usable);
+	snprintf(expires, sizeof(expires), "@%lld", (long long)tz_now());
 	if (response_header(res, "ETag", etag) != 0 ||
 	    response_header(res, "Cache-Control", cc) != 0 ||
+	    response_header(res, "X-Accel-Expires", expires) != 0 ||
 	    response_header(res, "X-Cache", avail_state_str(state)) != 0)
 		return response_error(res, 500, "internal_error",
 		                      "The reply could not be built.");

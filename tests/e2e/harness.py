@@ -98,6 +98,8 @@ class Stack:
         self.port = free_port()
         self.env = {}
         self.cache_mark = None  # see forget_cache()
+        self._reads = {}  # path: when it was last read (see get())
+        self._forgot_at = 0.0  # see forget_cache()
         self.env_file = os.path.join(self.dir, "test.env")
         with open(self.env_file, "w") as f:
             for k, v in TEST_ENV.items():
@@ -155,8 +157,24 @@ class Stack:
 
     # ---- HTTP ----
 
-    def get(self, path, **kw):
-        return request(self.port, "GET", path, **kw)
+    def get(self, path, fresh=False, **kw):
+        """A GET through nginx. nginx's cache of the public reads may
+        answer it with a copy made up to two seconds ago (a copy lasts to
+        the end of its second, and one more while it is refreshed). A read
+        after forget_cache() (reset), or with fresh, never gets a copy made
+        before: it first waits (at most two seconds) until the copies
+        earlier reads of the same path may have made are past both."""
+        last = self._reads.get(path)
+        if last is not None and (fresh or last < self._forgot_at):
+            ready = int(last + 0.5) + 2  # a background refresh ends soon after
+            if time.time() < ready:
+                time.sleep(ready - time.time() + 0.02)
+        r = request(self.port, "GET", path, **kw)
+        self._reads[path] = time.time()
+        return r
+
+    def get_fresh(self, path, **kw):
+        return self.get(path, fresh=True, **kw)
 
     def call(self, method, path, **kw):
         return request(self.port, method, path, **kw)
@@ -204,6 +222,7 @@ class Stack:
             self.cache_mark = last
         self.sql("DELETE FROM calendar_events; DELETE FROM calendar_sync"
                  + ("; " + also if also else ""))
+        self._forgot_at = time.time()
 
     def stop_db(self):
         self.script("stop-db")

@@ -177,7 +177,7 @@ def hook_log():
 
 def slots_on(start):
     d = start.astimezone(zone()).date().isoformat()
-    r = stack().get("/api/calendar/slots?date=%s&duration=60" % d)
+    r = stack().get_fresh("/api/calendar/slots?date=%s&duration=60" % d)
     if r.status != 200:
         raise AssertionError("slots: %r" % r)
     return [s["start"] for s in r.json()["slots"]]
