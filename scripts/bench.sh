@@ -28,21 +28,37 @@ export BENCH_OUT=$ROOT/var/bench/latest.json
 
 # Everything started here goes, whatever happens: the fixed responders,
 # then the stack (nginx, the programs, the simulator, MariaDB).
+# pids of the processes whose command line names $DIR.
+ours() {
+	local d
+	for d in /proc/[0-9]*; do
+		tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -qF -- "$DIR/" && echo "${d#/proc/}"
+	done
+	return 0
+}
+
+stop_pid() {
+	kill -TERM "$1" 2>/dev/null || return 0
+	for _ in $(seq 1 100); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL "$1" 2>/dev/null || true
+}
+
+# Everything started here goes, whatever happens: the driver (which stops
+# its wrk), the fixed responders, then the stack (nginx, the programs, the
+# simulator, MariaDB).
+DRIVER=""
 cleanup() {
-	local f pid left
+	local f left
 	trap - EXIT INT TERM HUP
+	[ -z "$DRIVER" ] || stop_pid "$DRIVER"
 	for f in "$DIR"/run/bench_*.pid; do
-		[ -f "$f" ] || continue
-		pid=$(cat "$f")
-		kill -TERM "$pid" 2>/dev/null || true
-		for _ in $(seq 1 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null || true
+		[ -f "$f" ] && stop_pid "$(cat "$f")"
 	done
 	scripts/stack.sh stop >/dev/null 2>&1 || true
-	left=$(ps -eo pid=,args= | grep -F -- "$DIR/" | grep -v grep || true)
+	left=$(ours)
 	[ -z "$left" ] || echo "bench: still running after the stop: $left" >&2
 	rm -rf "$DIR"
 }
@@ -56,4 +72,10 @@ cc -std=c17 -O2 -Wall -Wextra -Werror -o build/bench/fixed_responder \
 echo "bench: starting a private stack on 127.0.0.1:$PORT (in $DIR)"
 scripts/stack.sh start >"$DIR/stack-start.log" 2>&1 ||
 	{ cat "$DIR/stack-start.log" >&2; exit 1; }
-python3 tests/bench/bench.py
+# In the background, so that a signal reaches the trap at once.
+python3 tests/bench/bench.py &
+DRIVER=$!
+status=0
+wait "$DRIVER" || status=$?
+DRIVER=""
+exit "$status"
