@@ -63,8 +63,8 @@ cleanup() {
 	rm -rf "$DIR"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM HUP
+trap 'echo "bench: interrupted; stopping everything" >&2; exit 130' INT
+trap 'echo "bench: stopped; stopping everything" >&2; exit 143' TERM HUP
 
 mkdir -p build/bench var/bench
 cc -std=c17 -O2 -Wall -Wextra -Werror -o build/bench/fixed_responder \
