@@ -8,6 +8,7 @@
 # "Benchmarks"). A missed goal is reported, never a failure; a broken reply
 # (not 200, the wrong size) is.
 #   BENCH_ROUNDS (3), BENCH_SECONDS (5), BENCH_CONNECTIONS (64)
+# shellcheck disable=SC2317 # cleanup and its helpers run from the trap
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

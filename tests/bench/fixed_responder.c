@@ -24,19 +24,24 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	f = fopen(argv[1], "rb");
-	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 1 ||
-	    n > 1L << 24 || fseek(f, 0, SEEK_SET) != 0) {
-		fprintf(stderr, "fixed_responder: cannot read %s\n", argv[1]);
+	if (f == NULL) {
+		fprintf(stderr, "fixed_responder: cannot open %s\n", argv[1]);
 		return 1;
 	}
-	reply = malloc((size_t)n);
-	if (reply == NULL || fread(reply, 1, (size_t)n, f) != (size_t)n) {
+	reply = NULL;
+	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 1 || n > 1L << 24 ||
+	    fseek(f, 0, SEEK_SET) != 0 || (reply = malloc((size_t)n)) == NULL ||
+	    fread(reply, 1, (size_t)n, f) != (size_t)n) {
 		fprintf(stderr, "fixed_responder: cannot read %s\n", argv[1]);
+		free(reply);
+		fclose(f);
 		return 1;
 	}
 	fclose(f);
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&r, 0, 0) != 0)
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&r, 0, 0) != 0) {
+		free(reply);
 		return 1;
+	}
 	while (FCGX_Accept_r(&r) >= 0) {
 		FCGX_PutStr(reply, (int)n, r.out);
 		FCGX_Finish_r(&r);
