@@ -33,7 +33,7 @@ export BENCH_OUT=$ROOT/var/bench/latest.json
 ours() {
 	local d
 	for d in /proc/[0-9]*; do
-		tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -qF -- "$DIR/" && echo "${d#/proc/}"
+		tr '\0' ' ' 2>/dev/null <"$d/cmdline" | grep -qF -- "$DIR/" && echo "${d#/proc/}"
 	done
 	return 0
 }
