@@ -1,92 +1,82 @@
 #!/usr/bin/env bash
-# Benchmarks, as ratios inside one run (the machines are shared and noisy):
-# wrk through the same private nginx against a program's endpoint and
-# against a minimal libfcgi responder that writes a fixed body of the same
-# size; the ratio of their request rates is the figure. Also the peak RSS
-# (VmHWM) of a program's process.
-#   BENCH_SECONDS (10), BENCH_CONNECTIONS (16)
+# make bench: a private stack (one process per program, the simulator for
+# Google and MercadoPago) in a temporary directory, measured by
+# tests/bench/bench.py: the public reads against nginx's and libfcgi's own
+# speed on the same replies, in alternating rounds of wrk; the programs'
+# PSS; payment notification to class scheduled; a full sync of 5,000
+# events. It prints a table and writes var/bench/latest.json (README.md,
+# "Benchmarks"). A missed goal is reported, never a failure; a broken reply
+# (not 200, the wrong size) is.
+#   BENCH_ROUNDS (3), BENCH_SECONDS (5), BENCH_CONNECTIONS (64)
+# shellcheck disable=SC2317 # cleanup and its helpers run from the trap
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-SECONDS_EACH=${BENCH_SECONDS:-5}
-ROUNDS=${BENCH_ROUNDS:-3}
-CONNS=${BENCH_CONNECTIONS:-16}
+export BENCH_ROUNDS=${BENCH_ROUNDS:-3}
+export BENCH_SECONDS=${BENCH_SECONDS:-5}
+export BENCH_CONNECTIONS=${BENCH_CONNECTIONS:-64}
+for tool in wrk nginx spawn-fcgi mariadbd python3 cc; do
+	command -v "$tool" >/dev/null ||
+		{ echo "bench: $tool is missing (scripts/deps.sh installs it)" >&2; exit 1; }
+done
 DIR=$(mktemp -d /tmp/booking-bench-XXXXXX)
-chmod 755 "$DIR"
+chmod 755 "$DIR" # the programs and nginx's workers run as nobody under root
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export VAR_DIR=$DIR PORT BIN_DIR=$ROOT/cgi-bin ENV_FILE=none SIM=on CHILDREN=1
+export BENCH_RESPONDER=$ROOT/build/bench/fixed_responder
+export BENCH_OUT=$ROOT/var/bench/latest.json
 
+# Everything started here goes, whatever happens: the fixed responders,
+# then the stack (nginx, the programs, the simulator, MariaDB).
+# pids of the processes whose command line names $DIR.
+ours() {
+	local d
+	for d in /proc/[0-9]*; do
+		tr '\0' ' ' 2>/dev/null <"$d/cmdline" | grep -qF -- "$DIR/" && echo "${d#/proc/}"
+	done
+	return 0
+}
+
+stop_pid() {
+	kill -TERM "$1" 2>/dev/null || return 0
+	for _ in $(seq 1 100); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL "$1" 2>/dev/null || true
+}
+
+# Everything started here goes, whatever happens: the driver (which stops
+# its wrk), the fixed responders, then the stack (nginx, the programs, the
+# simulator, MariaDB).
+DRIVER=""
 cleanup() {
-	[ -f "$DIR/run/fixed.pid" ] && kill "$(cat "$DIR/run/fixed.pid")" 2>/dev/null
+	local f left
+	trap - EXIT INT TERM HUP
+	[ -z "$DRIVER" ] || stop_pid "$DRIVER"
+	for f in "$DIR"/run/bench_*.pid; do
+		[ -f "$f" ] && stop_pid "$(cat "$f")"
+	done
 	scripts/stack.sh stop >/dev/null 2>&1 || true
+	left=$(ours)
+	[ -z "$left" ] || echo "bench: still running after the stop: $left" >&2
 	rm -rf "$DIR"
 }
 trap cleanup EXIT
+trap 'echo "bench: interrupted; stopping everything" >&2; exit 130' INT
+trap 'echo "bench: stopped; stopping everything" >&2; exit 143' TERM HUP
 
-mkdir -p build/bench
-cc -O2 -o build/bench/fixed_responder tests/bench/fixed_responder.c -lfcgi
-scripts/stack.sh start >/dev/null
-
-# A calendar with some events, and the availability cache warmed.
-sim=$(cat "$DIR/run/simulator.port")
-python3 - "$sim" <<'PY'
-import datetime, json, sys, urllib.request
-port = sys.argv[1]
-now = datetime.datetime.now(datetime.timezone.utc).replace(minute=0, second=0, microsecond=0)
-events = []
-for i in range(40):
-    s = now + datetime.timedelta(days=1 + i // 2, hours=3 * (i % 2))
-    events.append({"summary": "Clase", "start": {"dateTime": s.isoformat()},
-                   "end": {"dateTime": (s + datetime.timedelta(hours=1)).isoformat()}})
-req = urllib.request.Request(
-    "http://127.0.0.1:%s/_sim/calendars/school@group.calendar.google.com/events" % port,
-    data=json.dumps(events).encode(), headers={"Content-Type": "application/json"})
-urllib.request.urlopen(req).read()
-PY
-from=$(date -u +%Y-%m-%d)
-to=$(date -u -d '+30 days' +%Y-%m-%d)
-path="/api/calendar?from=$from&to=$to"
-curl -sf "http://127.0.0.1:$PORT$path" >/dev/null
-size=$(curl -s "http://127.0.0.1:$PORT$path" | wc -c)
-
-owner=()
-[ "$(id -u)" -eq 0 ] && owner=(-u nobody -U nobody)
-BODY_BYTES=$size spawn-fcgi -s "$DIR/run/fixed.sock" -M 0600 "${owner[@]}" \
-	-P "$DIR/run/fixed.pid" -- "$ROOT/build/bench/fixed_responder" >/dev/null
-cat >"$DIR/nginx/extra/bench.conf" <<NGX
-location = /bench/fixed {
-	include fastcgi_params;
-	fastcgi_pass unix:$DIR/run/fixed.sock;
-}
-NGX
-nginx -p "$DIR/nginx" -c "$DIR/nginx/nginx.conf" -s reload
-sleep 0.5
-[ "$(curl -s "http://127.0.0.1:$PORT/bench/fixed" | wc -c)" -eq "$size" ]
-
-rate() { # path -> requests per second
-	wrk -t2 -c"$CONNS" -d"${SECONDS_EACH}s" "http://127.0.0.1:$PORT$1" |
-		awk '/^Requests\/sec:/ {print $2}'
-}
-
-echo "bench: /api/calendar (warm cache, $size-byte reply) against a fixed $size-byte libfcgi responder"
-echo "bench: $ROUNDS rounds of ${SECONDS_EACH}s each, alternating, $CONNS connections, one process each, same nginx"
-# Alternating rounds, so a change in the machine's load hits both alike.
-base=0
-real=0
-for i in $(seq 1 "$ROUNDS"); do
-	b=$(rate /bench/fixed)
-	r=$(rate "$path")
-	printf 'bench: round %d: fixed %8.0f req/s, /api/calendar %8.0f req/s\n' "$i" "$b" "$r"
-	base=$(awk -v a="$base" -v b="$b" 'BEGIN { print a + b }')
-	real=$(awk -v a="$real" -v b="$r" 'BEGIN { print a + b }')
-done
-base=$(awk -v a="$base" -v n="$ROUNDS" 'BEGIN { print a / n }')
-real=$(awk -v a="$real" -v n="$ROUNDS" 'BEGIN { print a / n }')
-pid=$(head -n1 "$DIR/run/calendar_get.pid")
-rss=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
-anon=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status")
-printf 'bench: fixed responder   %10.0f req/s\n' "$base"
-printf 'bench: /api/calendar     %10.0f req/s\n' "$real"
-awk -v a="$real" -v b="$base" 'BEGIN { printf "bench: ratio %.2f (goal 0.9 or better)\n", a / b }'
-awk -v k="$rss" -v a="$anon" 'BEGIN { printf "bench: calendar_get peak RSS %.1f MiB (goal under 8 MiB), of which %.1f MiB private; the rest is shared library pages\n", k / 1024, a / 1024 }'
+mkdir -p build/bench var/bench
+cc -std=c17 -O2 -Wall -Wextra -Werror -o build/bench/fixed_responder \
+	tests/bench/fixed_responder.c -lfcgi
+echo "bench: starting a private stack on 127.0.0.1:$PORT (in $DIR)"
+scripts/stack.sh start >"$DIR/stack-start.log" 2>&1 ||
+	{ cat "$DIR/stack-start.log" >&2; exit 1; }
+# In the background, so that a signal reaches the trap at once.
+python3 tests/bench/bench.py &
+DRIVER=$!
+status=0
+wait "$DRIVER" || status=$?
+DRIVER=""
+exit "$status"

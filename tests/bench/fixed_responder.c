@@ -1,44 +1,51 @@
 /*
- * fixed_responder - the baseline of `make bench`: the smallest libfcgi
- * responder, answering every request with a fixed JSON body of BODY_BYTES
- * bytes (default 64). Behind the same nginx as the real programs, the ratio
- * of their throughputs is what the real work costs.
+ * fixed_responder FILE - the baseline of `make bench`: the smallest libfcgi
+ * responder, answering every request with the bytes of FILE as they are:
+ * the CGI header lines (Status, Content-Type, ETag, Cache-Control,
+ * Content-Length, as the real program sent them), a blank line, the body.
+ * The bench writes FILE from a real reply, so behind the same nginx this
+ * responder and the real program send the very same reply, and the ratio
+ * of their request rates is what the real work costs.
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <fcgiapp.h>
 
-int main(void)
+int main(int argc, char **argv)
 {
-	const char *env = getenv("BODY_BYTES");
-	long n = env ? strtol(env, NULL, 10) : 64;
-	char head[256];
-	char *body;
+	FILE *f;
+	char *reply;
+	long n;
 	FCGX_Request r;
-	int hlen;
 
-	if (n < 2 || n > 1 << 20)
-		n = 64;
-	body = malloc((size_t)n);
-	if (body == NULL)
+	if (argc != 2) {
+		fprintf(stderr, "usage: fixed_responder FILE\n");
+		return 2;
+	}
+	f = fopen(argv[1], "rb");
+	if (f == NULL) {
+		fprintf(stderr, "fixed_responder: cannot open %s\n", argv[1]);
 		return 1;
-	memset(body, ' ', (size_t)n);
-	body[0] = '{';
-	body[n - 2] = '}';
-	body[n - 1] = '\n';
-	hlen = snprintf(head, sizeof(head),
-	                "Status: 200 OK\r\nContent-Type: application/json; "
-	                "charset=utf-8\r\nContent-Length: %ld\r\n\r\n",
-	                n);
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&r, 0, 0) != 0)
+	}
+	reply = NULL;
+	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 1 || n > 1L << 24 ||
+	    fseek(f, 0, SEEK_SET) != 0 || (reply = malloc((size_t)n)) == NULL ||
+	    fread(reply, 1, (size_t)n, f) != (size_t)n) {
+		fprintf(stderr, "fixed_responder: cannot read %s\n", argv[1]);
+		free(reply);
+		fclose(f);
 		return 1;
+	}
+	fclose(f);
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&r, 0, 0) != 0) {
+		free(reply);
+		return 1;
+	}
 	while (FCGX_Accept_r(&r) >= 0) {
-		FCGX_PutStr(head, hlen, r.out);
-		FCGX_PutStr(body, (int)n, r.out);
+		FCGX_PutStr(reply, (int)n, r.out);
 		FCGX_Finish_r(&r);
 	}
-	free(body);
+	free(reply);
 	return 0;
 }
