@@ -24,12 +24,18 @@ static const struct app_route routes[] = {
         {"GET", "/api/metrics", NULL, 1, metrics_handle},
 };
 
-static const struct app_hooks school = {school_open, school_close};
+static void stop(void)
+{
+	calread_release();
+	school_close();
+}
+
+static const struct app_hooks hooks = {school_open, stop};
 
 int main(void)
 {
 	return app_main("calendar_get",
 	                CONFIG_DB | CONFIG_GOOGLE | CONFIG_ADMIN_TOKEN |
 	                        CONFIG_INTERNAL,
-	                routes, sizeof(routes) / sizeof(routes[0]), &school);
+	                routes, sizeof(routes) / sizeof(routes[0]), &hooks);
 }

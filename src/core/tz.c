@@ -23,6 +23,32 @@ _Static_assert(sizeof(time_t) >= sizeof(int64_t),
 /* The process's zone; empty until the first tz_set or use of local time. */
 static char zone_name[TZ_NAME_MAX + 1];
 
+/*
+ * tz_from_local's answers, kept: the slots of a day ask the same wall times
+ * request after request, and each answer costs two mktime calls (a search
+ * of a dozen or more conversions each) and a few more. Direct-mapped by
+ * the wall time read as UTC; emptied when the zone changes.
+ */
+#define FROM_LOCAL_KEPT 256
+static struct from_local_kept {
+	int64_t wall; /* civil_seconds() of the wall time */
+	int64_t t;
+	enum tz_result rc; /* TZ_OK or TZ_NONEXISTENT */
+	int used;
+} from_local_kept[FROM_LOCAL_KEPT];
+
+static void from_local_forget(void)
+{
+	memset(from_local_kept, 0, sizeof(from_local_kept));
+}
+
+static struct from_local_kept *from_local_slot(int64_t wall)
+{
+	uint64_t h = (uint64_t)wall * 0x9E3779B97F4A7C15ull;
+
+	return &from_local_kept[h >> 56];
+}
+
 static int is_leap(int year)
 {
 	return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
@@ -154,6 +180,7 @@ int tz_set(const char *zone)
 		return -1;
 	tzset();
 	memcpy(zone_name, zone, strlen(zone) + 1);
+	from_local_forget();
 	return 0;
 }
 
@@ -169,6 +196,7 @@ static void zone_init(void)
 		return; /* out of memory; the next use tries again */
 	tzset();
 	memcpy(zone_name, "UTC", sizeof("UTC"));
+	from_local_forget();
 }
 
 const char *tz_name(void)
@@ -234,11 +262,19 @@ enum tz_result tz_from_local(int year, int month, int day, int hour, int minute,
 {
 	int64_t cand[5], best = 0, base;
 	int ncand = 0, found = 0;
+	struct from_local_kept *kept;
 
 	if (out == NULL || !date_valid(year, month, day) ||
 	    !time_valid(hour, minute, second))
 		return TZ_OUT_OF_RANGE;
 	zone_init();
+	base = civil_seconds(year, month, day, hour, minute, second);
+	kept = from_local_slot(base);
+	if (kept->used && kept->wall == base) {
+		if (kept->rc == TZ_OK)
+			*out = kept->t;
+		return kept->rc;
+	}
 	/*
 	 * Candidates: what mktime makes of the wall time as standard time and
 	 * as daylight-saving time, and the wall time less each offset in force
@@ -260,7 +296,6 @@ enum tz_result tz_from_local(int year, int month, int day, int hour, int minute,
 		/* (time_t)-1 may be a real instant; the round trip decides. */
 		cand[ncand++] = (int64_t)mktime(&tm);
 	}
-	base = civil_seconds(year, month, day, hour, minute, second);
 	cand[ncand++] = base - offset_at(base - DAY);
 	cand[ncand++] = base - offset_at(base);
 	cand[ncand++] = base - offset_at(base + DAY);
@@ -272,6 +307,10 @@ enum tz_result tz_from_local(int year, int month, int day, int hour, int minute,
 			best = cand[i];
 		found = 1;
 	}
+	kept->wall = base;
+	kept->t = best;
+	kept->rc = found ? TZ_OK : TZ_NONEXISTENT;
+	kept->used = 1;
 	if (!found)
 		return TZ_NONEXISTENT;
 	*out = best;

@@ -1,6 +1,7 @@
 #include "school/avail.h"
 
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -616,6 +617,11 @@ enum avail_state avail_get(struct proc *proc, const char *request_id,
 	if (cur->version != s.version || cur->version == 0) {
 		if (load_copy(proc, &s, cur) != 0)
 			goto db_down;
+		/* A refresh and a load leave the pages of Google's JSON and
+		 * of the rows free in the middle of the heap, where they
+		 * would stay the process's (megabytes for a busy calendar):
+		 * given back, once per new version. */
+		malloc_trim(0);
 	}
 	cur->last_success = s.last_success;
 	now = s.now;

@@ -202,16 +202,17 @@ static void body_etag(const struct buf *b, char *etag, size_t size)
  *   no If-None-Match), stale-while-revalidate=1, stale-if-error what is
  *   left until the copy is CALENDAR_MAX_STALE_S old (after that this
  *   program answers 503, and no cache may answer for it);
- * - X-Accel-Expires: @ the current second: nginx's cache (nginx/) keeps
- *   the reply to the end of the second it was made in, so a booking shows
- *   within a second. s-maxage counts whole seconds from when nginx stores
- *   the reply and would keep it up to two. It comes after Cache-Control:
- *   nginx reads Cache-Control's stale-... only when it has no expiry yet;
+ * - X-Accel-Expires: @ the second made, when what the reply says was read
+ *   (now, or a kept slots reply's): nginx's cache (nginx/) keeps the reply
+ *   to the end of that second, so a booking shows within a second. s-maxage
+ * counts whole seconds from when nginx stores the reply and would keep it up to
+ * two. It comes after Cache-Control: nginx reads Cache-Control's stale-... only
+ * when it has no expiry yet;
  * - X-Cache: this program's own cache state (HIT, MISS, STALE).
  */
 static int send_cached(struct proc *proc, struct request *req,
                        struct response *res, enum avail_state state,
-                       int64_t age, const char *etag)
+                       int64_t age, int64_t made, const char *etag)
 {
 	long left = proc->cfg.calendar_cache_ttl_s - (long)age;
 	long usable = proc->cfg.calendar_max_stale_s - (long)age;
@@ -228,7 +229,7 @@ static int send_cached(struct proc *proc, struct request *req,
 	         "public, max-age=%ld, s-maxage=1, "
 	         "stale-while-revalidate=1, stale-if-error=%ld",
 	         left, usable);
-	snprintf(expires, sizeof(expires), "@%lld", (long long)tz_now());
+	snprintf(expires, sizeof(expires), "@%lld", (long long)made);
 	if (response_header(res, "ETag", etag) != 0 ||
 	    response_header(res, "Cache-Control", cc) != 0 ||
 	    response_header(res, "X-Accel-Expires", expires) != 0 ||
@@ -306,7 +307,8 @@ int calread_availability(struct proc *proc, struct request *req,
 	if (known && copy->version != 0 && memo->version == copy->version) {
 		if (buf_append(b, memo->body, memo->len) != 0)
 			goto fail;
-		return send_cached(proc, req, res, state, age, memo->etag);
+		return send_cached(proc, req, res, state, age, tz_now(),
+		                   memo->etag);
 	}
 	if (tz_format_iso(from, from_iso, sizeof(from_iso)) != 0 ||
 	    tz_format_iso(to, to_iso, sizeof(to_iso)) != 0)
@@ -338,13 +340,78 @@ int calread_availability(struct proc *proc, struct request *req,
 	body_etag(b, etag, sizeof(etag));
 	if (absolute && memo != NULL && copy->version != 0)
 		remember(memo, req->query, copy->version, from, to, b, etag);
-	return send_cached(proc, req, res, state, age, etag);
+	return send_cached(proc, req, res, state, age, tz_now(), etag);
 fail:
 	return response_error(res, 500, "internal_error",
 	                      "The reply could not be built.");
 }
 
 /* ---- free slots ---- */
+
+/*
+ * The last slots replies this process made, each kept to the end of the
+ * second its busy times and bookings were read in (nginx's copy lasts no
+ * longer: X-Accel-Expires says that second), so a class booked anywhere
+ * leaves the slots within a second, and a burst of reads of one day costs
+ * one database read a second. Keyed by the raw query.
+ */
+#define SLOTS_KEPT 8
+static struct slots_kept {
+	char *query; /* malloc'd; NULL: unused */
+	char *body;  /* malloc'd */
+	size_t len;
+	int64_t made; /* the second it was read in */
+	enum avail_state state;
+	int64_t age;
+	char etag[72];
+} slots_kept[SLOTS_KEPT];
+static unsigned slots_next;
+
+static void slots_forget(struct slots_kept *k)
+{
+	free(k->query);
+	free(k->body);
+	memset(k, 0, sizeof(*k));
+}
+
+void calread_release(void)
+{
+	for (size_t i = 0; i < SLOTS_KEPT; i++)
+		slots_forget(&slots_kept[i]);
+}
+
+/* The reply kept for query and made this second, or NULL. */
+static const struct slots_kept *slots_find(const char *query, int64_t now)
+{
+	for (size_t i = 0; i < SLOTS_KEPT; i++)
+		if (slots_kept[i].query != NULL && slots_kept[i].made == now &&
+		    strcmp(slots_kept[i].query, query) == 0)
+			return &slots_kept[i];
+	return NULL;
+}
+
+/* Keeps the reply in body (best effort: out of memory keeps nothing). */
+static void slots_keep(const char *query, int64_t made, const struct buf *body,
+                       enum avail_state state, int64_t age, const char *etag)
+{
+	struct slots_kept *k = &slots_kept[slots_next++ % SLOTS_KEPT];
+	char *q = strdup(query), *b = malloc(body->len + 1);
+
+	if (q == NULL || b == NULL) {
+		free(q);
+		free(b);
+		return;
+	}
+	memcpy(b, buf_str(body), body->len + 1);
+	slots_forget(k);
+	k->query = q;
+	k->body = b;
+	k->len = body->len;
+	k->made = made;
+	k->state = state;
+	k->age = age;
+	snprintf(k->etag, sizeof(k->etag), "%s", etag);
+}
 
 /* The date after y-m-d. */
 static void next_day(int *y, int *m, int *d)
@@ -390,8 +457,18 @@ int calread_slots(struct proc *proc, struct request *req, struct response *res)
 	int y, m, d, y2, m2, d2, duration = 60, status;
 	int64_t day_start, day_end;
 	struct buf *b = &res->body;
+	const struct slots_kept *kept;
+	int64_t made = tz_now();
 	size_t i;
 
+	kept = slots_find(req->query, made);
+	if (kept != NULL) {
+		buf_reset(b);
+		if (buf_append(b, kept->body, kept->len) != 0)
+			goto fail;
+		return send_cached(proc, req, res, kept->state, kept->age,
+		                   kept->made, kept->etag);
+	}
 	if (date == NULL || tz_parse_date(date, &y, &m, &d) != TZ_OK ||
 	    tz_day_start(y, m, d, &day_start) != TZ_OK)
 		return response_error(
@@ -443,7 +520,8 @@ int calread_slots(struct proc *proc, struct request *req, struct response *res)
 	if (buf_puts(b, "]}\n") != 0)
 		goto fail;
 	body_etag(b, etag, sizeof(etag));
-	status = send_cached(proc, req, res, fs.state, fs.age, etag);
+	slots_keep(req->query, made, b, fs.state, fs.age, etag);
+	status = send_cached(proc, req, res, fs.state, fs.age, made, etag);
 	return status;
 fail:
 	return response_error(res, 500, "internal_error",

@@ -47,4 +47,7 @@ int calread_availability(struct proc *proc, struct request *req,
  */
 int calread_slots(struct proc *proc, struct request *req, struct response *res);
 
+/* Frees the slots replies this process keeps (at exit). */
+void calread_release(void);
+
 #endif

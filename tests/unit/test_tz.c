@@ -658,6 +658,41 @@ TEST(now)
 	CHECK(b - a >= 0 && b - a <= 2);
 }
 
+/*
+ * tz_from_local keeps its answers: asked again, the same answer (a gap
+ * stays a gap, *out untouched); asked after the zone changed, the new
+ * zone's answer, never the kept one. 2026-03-29 02:30 is in Madrid's gap
+ * and an ordinary 02:30 (-03:00) in Buenos Aires.
+ */
+TEST(kept_answers_follow_the_zone)
+{
+	int64_t t = 42, u = 0;
+
+	CHECK_INT(tz_set(MADRID), 0);
+	for (int i = 0; i < 2; i++) {
+		CHECK_INT(tz_from_local(2026, 3, 29, 2, 30, 0, &t),
+		          TZ_NONEXISTENT);
+		CHECK_INT(t, 42);
+		CHECK_INT(tz_from_local(2026, 10, 25, 2, 30, 0, &u), TZ_OK);
+		CHECK_STR(fmt_iso(u), "2026-10-25T02:30:00+02:00");
+	}
+	CHECK_INT(tz_set(BA), 0);
+	CHECK_INT(tz_from_local(2026, 3, 29, 2, 30, 0, &t), TZ_OK);
+	CHECK_STR(fmt_iso(t), "2026-03-29T02:30:00-03:00");
+	CHECK_INT(tz_from_local(2026, 10, 25, 2, 30, 0, &u), TZ_OK);
+	CHECK_STR(fmt_iso(u), "2026-10-25T02:30:00-03:00");
+	/* Many wall times, more than are kept: each still right. */
+	for (int d = 1; d <= 28; d++)
+		for (int m = 0; m < 1440; m += 30) {
+			CHECK_INT(tz_from_local(2027, 2, d, m / 60, m % 60, 0,
+			                        &t),
+			          TZ_OK);
+			/* 2027-02-01T00:00:00-03:00, then days and minutes */
+			CHECK_INT(t, INT64_C(1801450800) + (d - 1) * 86400 +
+			                     m * 60);
+		}
+}
+
 int main(void)
 {
 	RUN(default_zone_is_buenos_aires);
@@ -680,5 +715,6 @@ int main(void)
 	RUN(dates);
 	RUN(to_local_weekday);
 	RUN(now);
+	RUN(kept_answers_follow_the_zone);
 	return CHECK_DONE();
 }
