@@ -23,8 +23,7 @@ static const struct app_route routes[] = {
         {"GET", "/api/bookings/{id}", NULL, 1, bookapi_get},
         {"GET", "/api/payments/{id}", NULL, 1, payapi_get},
         {"GET", "/api/metrics", NULL, 1, metrics_handle},
-        {"POST", "/api/calendar/notifications", NULL, 0,
-         pushapi_notification},
+        {"POST", "/api/calendar/notifications", NULL, 0, pushapi_notification},
 };
 
 static const struct app_hooks school = {school_open, school_close};

@@ -41,8 +41,8 @@
 #define AVAIL_HORIZON_FUTURE_S (400 * 86400LL)
 #define AVAIL_LEASE_S          30
 #define AVAIL_PUSH_RECHECK_MS  200
-#define AVAIL_PUSH_GAP_SQL     "1 SECOND" /* between refreshes a
-                                             notification causes */
+/* Between the refreshes notifications cause. */
+#define AVAIL_PUSH_GAP_SQL "1 SECOND"
 #define AVAIL_WAIT_MS                                                          \
 	5000 /* a first request waits this long for                            \
 	        another process's first refresh */

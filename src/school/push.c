@@ -118,9 +118,9 @@ enum push_verdict push_check(struct proc *proc, const char *request_id,
 	db_rows_free(&rows);
 	memset(hash, 0, sizeof(hash));
 	if (v == PUSH_CHANGED) {
-		struct db_param q[2] = {db_int((long long)message_number(
-		                                n->message_number)),
-		                        db_text(n->channel_id)};
+		struct db_param q[2] = {
+		        db_int((long long)message_number(n->message_number)),
+		        db_text(n->channel_id)};
 
 		if (db_exec(proc->db,
 		            "UPDATE push_channels SET lastMessageAt = "
@@ -188,7 +188,8 @@ static int load_channels(struct proc *proc, struct channel **out, size_t *n)
 {
 	const char *url = proc->cfg.calendar_push_url;
 	struct db_param p[3] = {db_text(proc->cfg.google_calendar_id),
-	                        db_text(url ? url : ""), db_int(PUSH_OPENING_S)};
+	                        db_text(url ? url : ""),
+	                        db_int(PUSH_OPENING_S)};
 	struct channel *c = NULL;
 	struct db_rows rows;
 	size_t i;
@@ -312,9 +313,8 @@ static int open_one(struct proc *proc, const char *request_id)
 	            "'opening', UTC_TIMESTAMP())",
 	            p, 4, NULL) != DB_OK)
 		goto out;
-	r = gcal_events_watch(proc, request_id, id,
-	                      proc->cfg.calendar_push_url, token, PUSH_TTL_S,
-	                      &ch, err, sizeof(err));
+	r = gcal_events_watch(proc, request_id, id, proc->cfg.calendar_push_url,
+	                      token, PUSH_TTL_S, &ch, err, sizeof(err));
 	if (r != GCAL_OK) {
 		log_warn(request_id,
 		         "opening a push channel: %s; availability keeps "

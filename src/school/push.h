@@ -87,8 +87,8 @@ struct push_status {
 };
 
 /* Fills *out. 0, or -1 when the database failed (*out untouched). */
-int push_status(struct db *db, const char *calendar_id,
-                struct push_status *out) __attribute__((warn_unused_result));
+int push_status(struct db *db, const char *calendar_id, struct push_status *out)
+        __attribute__((warn_unused_result));
 
 /*
  * The SHA-256 of a channel token as stored (64 lowercase hex digits and a

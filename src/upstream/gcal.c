@@ -784,10 +784,10 @@ enum gcal_result gcal_events_watch(struct proc *proc, const char *request_id,
 	}
 	if (r != GCAL_OK)
 		goto out;
-	if (gcal_channel_parse(answer, out) != 0 ||
-	    strcmp(out->id, id) != 0) {
-		snprintf(err, errlen, "Google Calendar's answer to "
-		                      "events.watch is not a channel");
+	if (gcal_channel_parse(answer, out) != 0 || strcmp(out->id, id) != 0) {
+		snprintf(err, errlen,
+		         "Google Calendar's answer to "
+		         "events.watch is not a channel");
 		r = GCAL_UNAVAILABLE;
 	}
 out:

@@ -169,11 +169,10 @@ int gcal_channel_parse(struct json_object *obj, struct gcal_channel *out)
  * a channel id may not be reused. On GCAL_OK *out is what Google granted
  * (store its expiration, not the one asked for).
  */
-enum gcal_result gcal_events_watch(struct proc *proc, const char *request_id,
-                                   const char *id, const char *address,
-                                   const char *token, long ttl_s,
-                                   struct gcal_channel *out, char *err,
-                                   size_t errlen)
+enum gcal_result
+gcal_events_watch(struct proc *proc, const char *request_id, const char *id,
+                  const char *address, const char *token, long ttl_s,
+                  struct gcal_channel *out, char *err, size_t errlen)
         __attribute__((warn_unused_result));
 
 /*
