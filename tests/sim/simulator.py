@@ -2561,6 +2561,16 @@ def push_close(ch):
 
 def push_enqueue(ch, state):
     """Queue one message on ch (its worker sends them in order)."""
+    msg = push_message(ch, state)
+    with ch["cond"]:
+        if ch["closed"]:
+            return
+        ch["queue"].append(msg)
+        ch["cond"].notify()
+
+
+def push_message(ch, state):
+    """The next message of ch: its number and Google's headers."""
     if state == "sync":
         ch["number"] = 1
     else:                          # larger each time, not sequential
@@ -2577,12 +2587,8 @@ def push_enqueue(ch, state):
         ("Content-Type", "application/json; utf-8"),
         ("User-Agent", "APIs-Google; (+https://developers.google.com/"
                        "webmasters/APIs-Google.html)")]
-    with ch["cond"]:
-        if ch["closed"]:
-            return
-        ch["queue"].append({"state": state, "number": ch["number"],
-                            "headers": headers, "queued": time.time()})
-        ch["cond"].notify()
+    return {"state": state, "number": ch["number"], "headers": headers,
+            "queued": time.time()}
 
 
 def push_changed(cal):
@@ -2603,6 +2609,11 @@ def push_worker(ch):
             if not ch["queue"]:
                 return
             msg = ch["queue"].popleft()
+        push_deliver(ch, msg)
+
+
+def push_send_all(ch, msgs):
+    for msg in msgs:
         push_deliver(ch, msg)
 
 
@@ -2704,8 +2715,20 @@ def ctl_push(req, rest, body):
                 raise ctl_error(400, "count: 1 to 10000")
             if not channel_live(ch):
                 raise ctl_error(409, "the channel is not live")
-            for _ in range(count):
-                push_enqueue(ch, state)
+            conc = body.get("concurrency", 1)
+            if not isinstance(conc, int) or not 1 <= conc <= 32:
+                raise ctl_error(400, "concurrency: 1 to 32")
+            if conc == 1:
+                for _ in range(count):
+                    push_enqueue(ch, state)
+                return ctl_ok({"queued": count})
+            # Several connections at once, as Google's senders may: the
+            # messages (numbered now) are shared out among conc threads.
+            msgs = [push_message(ch, state) for _ in range(count)]
+            for i in range(conc):
+                threading.Thread(target=push_send_all,
+                                 args=(ch, msgs[i::conc]),
+                                 daemon=True).start()
             return ctl_ok({"queued": count})
     raise ctl_error(404, "unknown control path %s %s" % (m, req.path))
 
