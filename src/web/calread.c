@@ -206,7 +206,10 @@ static int send_cached(struct proc *proc, struct request *req,
 	res->status = 200;
 	snprintf(res->content_type, sizeof(res->content_type),
 	         "application/json; charset=utf-8");
-	if (state == AVAIL_STALE || left < 0)
+	/* With push notifications a change may come at any moment: clients
+	 * and caches ask again each time (the ETag makes that a 304). */
+	if (state == AVAIL_STALE || left < 0 ||
+	    proc->cfg.calendar_push_url != NULL)
 		left = 0;
 	snprintf(cc, sizeof(cc), "public, max-age=%ld", left);
 	if (response_header(res, "ETag", etag) != 0 ||

@@ -241,6 +241,9 @@ class PushOn(unittest.TestCase):
         self.assertLessEqual(seen - note["done"], 1.0,
                              "shown %.3f s after the notification was delivered"
                              % (seen - note["done"]))
+        # Clients may not keep it: a change may be notified at any moment.
+        r = stack().get(self.path)
+        self.assertEqual(r.header("Cache-Control"), "public, max-age=0")
         # It took one incremental read of Google, not a poll.
         calls = list_calls()[before:]
         self.assertEqual(len(calls), 1, calls)
