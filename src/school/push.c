@@ -323,8 +323,6 @@ static int open_one(struct proc *proc, const char *request_id)
 		rc = forget(proc, id) == 0 ? 1 : -1;
 		goto out;
 	}
-	if (ch.expiration_ms <= 0)
-		ch.expiration_ms = 0;
 	p[0] = db_text(ch.resource_id);
 	p[1] = db_int(ch.expiration_ms);
 	p[2] = db_int(ch.expiration_ms);
@@ -411,9 +409,9 @@ enum push_outcome push_maintain(struct proc *proc, const char *request_id)
 		o = PUSH_FAILED;
 out:
 	free(c);
-	release_lease(proc, request_id);
 	if (o == PUSH_DB_FAILED)
-		goto db_failed;
+		log_warn(request_id, "push channels: %s", db_error(proc->db));
+	release_lease(proc, request_id);
 	return o;
 db_failed:
 	log_warn(request_id, "push channels: %s", db_error(proc->db));

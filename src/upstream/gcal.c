@@ -734,10 +734,18 @@ static enum gcal_result watch_with(struct proc *proc,
 {
 	struct watch_ctx *c = ctx;
 
+	enum gcal_result r;
+
 	/* Not repeated after it may have reached Google: the channel id
 	 * would be refused as taken (channelIdNotUnique). */
-	return call(proc, auth, HTTP_POST, c->url, c->body, 0, 1, c->out, err,
-	            errlen);
+	r = call(proc, auth, HTTP_POST, c->url, c->body, 0, 1, c->out, err,
+	         errlen);
+	/* Google's 401 for an address it will not call (protocols.md
+	 * §10.1) is no verdict on the access token. */
+	if (r == GCAL_UNAUTHORIZED &&
+	    strstr(err, "push.webhookUrlUnauthorized") != NULL)
+		r = GCAL_REFUSED;
+	return r;
 }
 
 enum gcal_result gcal_events_watch(struct proc *proc, const char *request_id,

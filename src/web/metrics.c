@@ -24,7 +24,7 @@ int metrics_handle(struct proc *proc, struct request *req, struct response *res)
 	struct push_status push = {0, 0, 0};
 	const char *const *names;
 	struct buf *b = &res->body;
-	long long sync_age;
+	long long sync_age, left;
 	int connected;
 	size_t i, n;
 
@@ -61,6 +61,9 @@ int metrics_handle(struct proc *proc, struct request *req, struct response *res)
 		goto fail;
 	/* Only with CALENDAR_PUSH_URL set: without it there is no channel to
 	 * speak of. */
+	left = push.live ? (long long)(push.expires_at - time(NULL)) : 0;
+	if (left < 0)
+		left = 0;
 	if (proc->cfg.calendar_push_url != NULL &&
 	    (gauge(b, "booking_calendar_push_live",
 	           "1 when Google's push channel on the calendar is live "
@@ -69,8 +72,7 @@ int metrics_handle(struct proc *proc, struct request *req, struct response *res)
 	     gauge(b, "booking_calendar_push_expires_seconds",
 	           "Seconds until the live push channel expires (0 when none "
 	           "is live).",
-	           push.live ? (long long)(push.expires_at - time(NULL)) : 0) !=
-	             0))
+	           left) != 0))
 		goto fail;
 	res->status = 200;
 	snprintf(res->content_type, sizeof(res->content_type),
