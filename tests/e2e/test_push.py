@@ -334,10 +334,15 @@ class PushOn(unittest.TestCase):
         self.assertEqual(errors, [])
         self.assertEqual([n["status"] for n in burst], [200] * 100)
         span = max(n["done"] for n in burst) - min(n["sent"] for n in burst)
-        self.assertLess(span, 1.0, "the 100 notifications took %.2f s" % span)
         rounds = [c for c in list_calls(seq) if "pageToken" not in c["query"]]
+        times = [c["time"] for c in rounds]
         self.assertGreaterEqual(len(rounds), 1, "a notification must refresh")
-        self.assertLessEqual(len(rounds), 2, [c["time"] for c in rounds])
+        self.assertLessEqual(len(rounds), 2, "the burst took %.2f s; refreshes at %s"
+                             % (span, times))
+        # However long the burst took: a second between refreshes (slowness
+        # only widens the gap).
+        self.assertEqual([round(b - a, 3) for a, b in zip(times, times[1:])
+                          if b - a < 0.9], [])
 
     def test_renewal_opens_the_new_channel_then_stops_the_old(self):
         # Google grants 8 s: halfway through, reconcile renews.
