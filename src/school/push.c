@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "core/crypto.h"
 #include "core/limit.h"
 #include "core/log.h"
@@ -116,7 +118,6 @@ enum push_verdict push_check(struct proc *proc, const char *request_id,
 	else
 		v = change ? PUSH_CHANGED : PUSH_BAD_STATE;
 	db_rows_free(&rows);
-	memset(hash, 0, sizeof(hash));
 	if (v == PUSH_CHANGED) {
 		struct db_param q[2] = {
 		        db_int((long long)message_number(n->message_number)),
@@ -337,7 +338,7 @@ static int open_one(struct proc *proc, const char *request_id)
 	log_info(request_id, "push channel %s is live", id);
 	rc = 0;
 out:
-	memset(token, 0, sizeof(token));
+	OPENSSL_cleanse(token, sizeof(token));
 	return rc;
 }
 
