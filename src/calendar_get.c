@@ -1,7 +1,7 @@
 /*
  * calendar_get - the read side: availability, free slots, the admin's event
- * list, a booking's and a payment's status, metrics, health. Routes only;
- * the work is in the library.
+ * list, a booking's and a payment's status, metrics, health, and Google's
+ * push notifications. Routes only; the work is in the library.
  */
 #include "school/school.h"
 #include "web/app.h"
@@ -10,6 +10,7 @@
 #include "web/health.h"
 #include "web/metrics.h"
 #include "web/payapi.h"
+#include "web/pushapi.h"
 
 static const char *const window_keys[] = {"from", "to", NULL};
 static const char *const slot_keys[] = {"date", "duration", NULL};
@@ -22,6 +23,7 @@ static const struct app_route routes[] = {
         {"GET", "/api/bookings/{id}", NULL, 1, bookapi_get},
         {"GET", "/api/payments/{id}", NULL, 1, payapi_get},
         {"GET", "/api/metrics", NULL, 1, metrics_handle},
+        {"POST", "/api/calendar/notifications", NULL, 0, pushapi_notification},
 };
 
 static void stop(void)

@@ -1,10 +1,12 @@
 /*
  * reconcile - run by a timer: finishes what the endpoints left undone
  * (bookings in "scheduling", Meet links still pending, cancellations not
- * yet applied to Google) and releases the slots of payments still pending
- * past their time. Prints a one-line summary. Exit 0 when nothing
- * is left to do, 1 when work waits for a later run, 2 when it could not
- * run.
+ * yet applied to Google), releases the slots of payments still pending
+ * past their time and keeps Google's push channel (CALENDAR_PUSH_URL).
+ * Prints a one-line summary, and a second on the push channel when there
+ * is one. Exit 0 when nothing is left to do, 1 when work waits for a later
+ * run (or the push channel could not be opened, renewed or stopped), 2
+ * when it could not run.
  */
 #include <stdio.h>
 
@@ -34,7 +36,12 @@ int main(void)
 	       "%d waiting\n",
 	       s.scheduled, s.meet_links, s.cancelled, s.released, s.failed,
 	       s.gave_up, s.waiting);
-	rc = s.waiting == 0 ? 0 : 1;
+	if (s.push != PUSH_OFF)
+		printf("reconcile: push channel %s\n",
+		       push_outcome_str(s.push));
+	rc = s.waiting == 0 && s.push != PUSH_FAILED && s.push != PUSH_DB_FAILED
+	             ? 0
+	             : 1;
 out:
 	school_close();
 	proc_close(&proc);

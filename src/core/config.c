@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/crypto.h"
+#include "core/limit.h"
 #include "core/tz.h"
 
 static const char *const secret_names[] = {
@@ -223,6 +224,19 @@ int config_load(struct config *cfg, unsigned need, char *err, size_t errlen)
 	    url_var(&c.mp_api_base, "MP_API_BASE",
 	            "https://api.mercadopago.com", err, errlen))
 		return -1;
+	c.calendar_push_url = env("CALENDAR_PUSH_URL");
+	if (c.calendar_push_url != NULL &&
+	    url_var(&c.calendar_push_url, "CALENDAR_PUSH_URL", NULL, err,
+	            errlen))
+		return -1;
+	if (c.calendar_push_url != NULL &&
+	    strlen(c.calendar_push_url) > LIMIT_PUSH_URL) {
+		snprintf(err, errlen,
+		         "CALENDAR_PUSH_URL must be at most %d "
+		         "characters",
+		         LIMIT_PUSH_URL);
+		return -1;
+	}
 
 	*cfg = c;
 	return 0;

@@ -46,6 +46,10 @@ struct config {
 	long calendar_cache_ttl_s;
 	long calendar_max_stale_s;
 	long mp_signature_tolerance_s;
+	/* CALENDAR_PUSH_URL: where Google sends push notifications (https://,
+	 * or http:// to a loopback address); NULL when unset or empty: no
+	 * push channel, availability polls. */
+	const char *calendar_push_url;
 
 	const char *google_api_base;
 	const char *google_oauth_auth_url;

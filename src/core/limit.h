@@ -41,4 +41,10 @@
 #define LIMIT_PAYMENT_PENDING_H     48
 #define LIMIT_PAYMENT_PENDING_MAX_H 168
 
+/* Google push channels (school/push.c) */
+#define LIMIT_PUSH_URL    1024 /* CALENDAR_PUSH_URL, as push_channels.address */
+#define LIMIT_PUSH_ID     64   /* a channel id (Google: at most 64) */
+#define LIMIT_PUSH_RES_ID 255  /* a resource id Google gives, as stored */
+#define LIMIT_PUSH_TOKEN  256  /* X-Goog-Channel-Token (Google: at most 256) */
+
 #endif

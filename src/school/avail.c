@@ -22,7 +22,18 @@
 static struct avail_cache {
 	struct avail_copy current; /* the shared cache's version */
 	struct avail_memo memo;
+	int64_t checked_ms; /* when the sync row was last read (monotonic) */
 } cache;
+
+/* Milliseconds of a clock that never goes back. */
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 struct avail_memo *avail_memo(void)
 {
@@ -116,6 +127,8 @@ struct sync_row {
 	int refreshing; /* another process holds the lease */
 	int failed;     /* the last try failed and is not yet a TTL old */
 	int error;      /* then why, as an enum gcal_result */
+	int notified;   /* a notification came after the last refresh began,
+	                   and that refresh began a second ago or more */
 	int64_t now;    /* the database's clock */
 };
 
@@ -164,7 +177,11 @@ static int read_sync(struct proc *proc, struct sync_row *s)
 	             "UNIX_TIMESTAMP(UTC_TIMESTAMP()), "
 	             "COALESCE(lastErrorAt >= lastAttemptAt AND (lastSuccessAt "
 	             "IS NULL OR lastErrorAt > lastSuccessAt), 0), "
-	             "lastErrorKind FROM calendar_sync WHERE calendarId = ?",
+	             "lastErrorKind, "
+	             "COALESCE(notifiedAt >= refreshStartedAt, notifiedAt IS "
+	             "NOT NULL) AND COALESCE(refreshStartedAt <= "
+	             "UTC_TIMESTAMP(6) - INTERVAL " AVAIL_PUSH_GAP_SQL
+	             ", 1) FROM calendar_sync WHERE calendarId = ?",
 	             &p, 1, &rows) != DB_OK) {
 		db_rows_free(&rows);
 		return -1;
@@ -180,6 +197,7 @@ static int read_sync(struct proc *proc, struct sync_row *s)
 		s->now = db_cell_ll(&rows, 0, 6);
 		s->failed = db_cell_ll(&rows, 0, 7) == 1;
 		s->error = error_of(db_cell(&rows, 0, 8));
+		s->notified = db_cell_ll(&rows, 0, 9) == 1;
 	} else {
 		s->now = tz_now();
 	}
@@ -525,14 +543,20 @@ static int take_lease(struct proc *proc, long ttl)
 	p[1] = db_int(ttl);
 	p[2] = db_int(ttl);
 	p[3] = db_text(proc->cfg.google_calendar_id);
+	/* Due when the TTL ran out, or when Google notified a change after
+	 * the last refresh began (at most one such refresh a second). */
 	if (db_exec(proc->db,
 	            "UPDATE calendar_sync SET refreshingUntil = "
 	            "UTC_TIMESTAMP() + INTERVAL ? SECOND, lastAttemptAt = "
-	            "UTC_TIMESTAMP() WHERE (lastSuccessAt IS NULL OR "
+	            "UTC_TIMESTAMP(), refreshStartedAt = UTC_TIMESTAMP(6) "
+	            "WHERE (((lastSuccessAt IS NULL OR "
 	            "lastSuccessAt <= UTC_TIMESTAMP() - INTERVAL ? SECOND) "
 	            "AND (lastAttemptAt IS NULL OR lastAttemptAt <= "
-	            "UTC_TIMESTAMP() - INTERVAL ? SECOND) AND "
-	            "(refreshingUntil IS NULL OR refreshingUntil < "
+	            "UTC_TIMESTAMP() - INTERVAL ? SECOND)) OR "
+	            "(COALESCE(notifiedAt >= refreshStartedAt, notifiedAt IS "
+	            "NOT NULL) AND COALESCE(refreshStartedAt <= "
+	            "UTC_TIMESTAMP(6) - INTERVAL " AVAIL_PUSH_GAP_SQL
+	            ", 1))) AND (refreshingUntil IS NULL OR refreshingUntil < "
 	            "UTC_TIMESTAMP()) AND calendarId = ?",
 	            p, 4, &affected) != DB_OK)
 		return -1;
@@ -559,9 +583,13 @@ enum avail_state avail_get(struct proc *proc, const char *request_id,
 	int64_t now = tz_now();
 
 	cur = &cache.current;
-	/* Fresh in memory: no database round trip at all. */
+	/* Fresh in memory: no database round trip at all; with push
+	 * notifications on, not for longer than AVAIL_PUSH_RECHECK_MS, so
+	 * that a notification is seen at once. */
 	if (cur->version != 0 && now - cur->last_success < ttl &&
-	    now - cur->last_success >= 0)
+	    now - cur->last_success >= 0 &&
+	    (proc->cfg.calendar_push_url == NULL ||
+	     monotonic_ms() - cache.checked_ms < AVAIL_PUSH_RECHECK_MS))
 		goto serve;
 
 	for (;;) {
@@ -569,7 +597,8 @@ enum avail_state avail_get(struct proc *proc, const char *request_id,
 
 		if (read_sync(proc, &s) != 0)
 			goto db_down;
-		if (s.last_success != 0 && s.now - s.last_success < ttl)
+		if (s.last_success != 0 && s.now - s.last_success < ttl &&
+		    !s.notified)
 			break; /* fresh in the database */
 		lease = take_lease(proc, ttl);
 		if (lease < 0)
@@ -624,6 +653,7 @@ enum avail_state avail_get(struct proc *proc, const char *request_id,
 		malloc_trim(0);
 	}
 	cur->last_success = s.last_success;
+	cache.checked_ms = monotonic_ms();
 	now = s.now;
 serve:
 	if (from < cur->horizon_start || to > cur->horizon_end) {
@@ -670,6 +700,18 @@ int avail_sync_age(struct db *db, const char *calendar_id, long long *age)
 	                    "lastSuccessAt, UTC_TIMESTAMP())), -1) FROM "
 	                    "calendar_sync WHERE calendarId = ?",
 	                    &p, 1, age) == DB_OK
+	               ? 0
+	               : -1;
+}
+
+int avail_mark_stale(struct db *db, const char *calendar_id)
+{
+	struct db_param p = db_text(calendar_id);
+
+	return db_exec(db,
+	               "UPDATE calendar_sync SET notifiedAt = UTC_TIMESTAMP(6) "
+	               "WHERE calendarId = ?",
+	               &p, 1, NULL) == DB_OK
 	               ? 0
 	               : -1;
 }

@@ -18,6 +18,15 @@
  *
  * Each process keeps the current version in memory and serves it without
  * a database round trip while it is fresh.
+ *
+ * Push notifications (school/push.c): a change Google notifies marks the
+ * cache stale (avail_mark_stale(): calendar_sync.notifiedAt), and the next
+ * read refreshes at once, whatever the TTL; at most one refresh begins per
+ * AVAIL_PUSH_GAP_SQL however many notifications arrive, and one that
+ * arrives while a refresh runs makes another. With CALENDAR_PUSH_URL set,
+ * a process reads the sync row again when its copy was checked more than
+ * AVAIL_PUSH_RECHECK_MS ago, so a notification shows within a second.
+ * Without it nothing of this runs.
  */
 #ifndef AVAIL_H
 #define AVAIL_H
@@ -31,6 +40,9 @@
 #define AVAIL_HORIZON_PAST_S   (7 * 86400LL)
 #define AVAIL_HORIZON_FUTURE_S (400 * 86400LL)
 #define AVAIL_LEASE_S          30
+#define AVAIL_PUSH_RECHECK_MS  200
+/* Between the refreshes notifications cause. */
+#define AVAIL_PUSH_GAP_SQL "1 SECOND"
 #define AVAIL_WAIT_MS                                                          \
 	5000 /* a first request waits this long for                            \
 	        another process's first refresh */
@@ -122,6 +134,11 @@ int avail_failing(struct db *db) __attribute__((warn_unused_result));
 /* Seconds since the cache of calendar_id was last refreshed from Google
  * into *age, -1 when never. 0, or -1 when the database failed. */
 int avail_sync_age(struct db *db, const char *calendar_id, long long *age)
+        __attribute__((warn_unused_result));
+
+/* Marks the cache of calendar_id stale after a push notification: the
+ * next read refreshes (see above). 0, or -1 when the database failed. */
+int avail_mark_stale(struct db *db, const char *calendar_id)
         __attribute__((warn_unused_result));
 
 /* The X-Cache header value of a state. */

@@ -17,6 +17,8 @@
 #include "io/http.h"
 #include "io/migrate.h"
 #include "school/ledger.h"
+#include "school/push.h"
+#include "core/tz.h"
 #include "upstream/gcal.h"
 #include "upstream/gtoken.h"
 #include "upstream/mp.h"
@@ -678,6 +680,46 @@ static void check_reconcile(struct ctx *c)
 		        DOCTOR_RECONCILE_LATE_S / 60);
 }
 
+/* Only with CALENDAR_PUSH_URL set: whether Google's push channel is live. */
+static void check_push_channel(struct ctx *c)
+{
+	struct push_status ps;
+	char until[TZ_ISO_MAX], last[TZ_ISO_MAX];
+
+	if (c->p.cfg.calendar_push_url == NULL)
+		return;
+	if (!c->db_up) {
+		(void)doctor_add(c->r, "push-channel", DOCTOR_WARN,
+		                 "not checked: the database does not answer");
+		return;
+	}
+	if (push_status(c->p.db, c->p.cfg.google_calendar_id, &ps) != 0) {
+		(void)doctor_add(
+		        c->r, "push-channel", DOCTOR_WARN,
+		        "not checked: the channels cannot be read (%s)",
+		        db_error(c->p.db));
+		return;
+	}
+	if (!ps.live) {
+		(void)doctor_add(
+		        c->r, "push-channel", DOCTOR_WARN,
+		        "no push channel is live: availability polls Google "
+		        "every CALENDAR_CACHE_TTL_S; reconcile opens one (run "
+		        "cgi-bin/reconcile and read why in its log: Google "
+		        "must reach CALENDAR_PUSH_URL over https)");
+		return;
+	}
+	if (tz_format_utc(ps.expires_at, until, sizeof(until)) != 0)
+		snprintf(until, sizeof(until), "?");
+	if (ps.last_message_at == 0 ||
+	    tz_format_utc(ps.last_message_at, last, sizeof(last)) != 0)
+		snprintf(last, sizeof(last), "none yet");
+	(void)doctor_add(c->r, "push-channel", DOCTOR_OK,
+	                 "a push channel is live until %s (reconcile renews "
+	                 "it); last change notified: %s",
+	                 until, last);
+}
+
 /* ---- no secret in a message ---- */
 
 /* Replaces every occurrence of secret in s (size bytes) with "[secret]"
@@ -785,6 +827,7 @@ void doctor_run(struct proc *proc, const struct doctor_options *opt,
 	check_clock(&c);
 	check_mercadopago(&c);
 	check_reconcile(&c);
+	check_push_channel(&c);
 
 	scrub_report(&c);
 	gtoken_clear(&c.tok);

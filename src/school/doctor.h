@@ -2,8 +2,9 @@
  * doctor - every troubleshooting case of the previous system as a check:
  * the configuration, the database and its migrations, the admin's Google
  * grant, the Calendar API, the API key, Meet links, the calendar's time
- * zone, this server's clock, MercadoPago's access token and reconcile's
- * timer. cgi-bin/doctor prints the report; the admin console shows it.
+ * zone, this server's clock, MercadoPago's access token, reconcile's
+ * timer and, with CALENDAR_PUSH_URL set, Google's push channel. cgi-bin/doctor
+ * prints the report; the admin console shows it.
  *
  * The doctor only reads. It never writes to the database, to Google or to
  * MercadoPago: the grant is tested by a token renewal whose access token

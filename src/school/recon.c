@@ -63,6 +63,7 @@ int recon_run(struct proc *proc, struct recon_summary *out)
 	db_rows_free(&rows);
 	if (ledger_work_left(proc->db, &s.waiting) != 0)
 		return -1;
+	s.push = push_maintain(proc, "reconcile");
 	*out = s;
 	return 0;
 }

@@ -12,11 +12,14 @@
  * time (payments.releaseAt: MercadoPago's date_of_expiration, or
  * LIMIT_PAYMENT_PENDING_H) is marked "failed" too, which frees its slot;
  * the payment approved later books it again if the slot is still free.
+ * Then the push channel is kept (school/push.h push_maintain()): opened,
+ * renewed, or stopped when CALENDAR_PUSH_URL is removed.
  */
 #ifndef RECON_H
 #define RECON_H
 
 #include "io/proc.h"
+#include "school/push.h"
 
 #define RECON_GIVE_UP_S (24 * 3600)
 #define RECON_CLAIM_S   120 /* one run's hold on a booking it works on */
@@ -30,6 +33,7 @@ struct recon_summary {
 	int released;   /* pending bookings past their payment's time */
 	int failed;     /* tries that failed this run (tried again later) */
 	int waiting;    /* work left for a later run */
+	enum push_outcome push; /* the push channel (school/push.h) */
 };
 
 /* One pass. 0 with *out filled, or -1 when the database failed. */

@@ -652,3 +652,186 @@ enum gcal_result gcal_event_read(struct proc *proc,
 	buf_free(&url);
 	return r;
 }
+
+/* ---- push channels (protocols.md §10) ---- */
+
+/* Copies a printable ASCII string of 1 to cap bytes. 0 or -1. */
+static int copy_id(char *out, size_t cap, const char *v)
+{
+	size_t i, n = v ? strlen(v) : 0;
+
+	if (n == 0 || n > cap)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (v[i] < 0x21 || v[i] > 0x7e)
+			return -1;
+	memcpy(out, v, n + 1);
+	return 0;
+}
+
+/* A whole number of milliseconds: digits only (at most 15, well past any
+ * date), or a JSON integer. 0 or -1. */
+static int read_ms(struct json_object *v, long long *out)
+{
+	const char *s;
+	size_t i, n;
+	long long ms = 0;
+
+	if (v == NULL) {
+		*out = 0;
+		return 0;
+	}
+	if (json_object_is_type(v, json_type_int)) {
+		ms = json_object_get_int64(v);
+		if (ms < 0)
+			return -1;
+		*out = ms;
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return -1;
+	s = json_object_get_string(v);
+	n = strlen(s);
+	if (n == 0 || n > 15)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		ms = ms * 10 + (s[i] - '0');
+	}
+	*out = ms;
+	return 0;
+}
+
+int gcal_channel_parse(struct json_object *obj, struct gcal_channel *out)
+{
+	struct gcal_channel c;
+	struct json_object *exp = NULL;
+
+	if (obj == NULL || !json_object_is_type(obj, json_type_object))
+		return -1;
+	memset(&c, 0, sizeof(c));
+	if (copy_id(c.id, LIMIT_PUSH_ID, jsonio_string(obj, "id")) != 0 ||
+	    copy_id(c.resource_id, LIMIT_PUSH_RES_ID,
+	            jsonio_string(obj, "resourceId")) != 0)
+		return -1;
+	(void)json_object_object_get_ex(obj, "expiration", &exp);
+	if (read_ms(exp, &c.expiration_ms) != 0)
+		return -1;
+	*out = c;
+	return 0;
+}
+
+struct watch_ctx {
+	const char *url;
+	const char *body;
+	struct json_object **out;
+};
+
+static enum gcal_result watch_with(struct proc *proc,
+                                   const struct gcal_auth *auth, void *ctx,
+                                   char *err, size_t errlen)
+{
+	struct watch_ctx *c = ctx;
+
+	enum gcal_result r;
+
+	/* Not repeated after it may have reached Google: the channel id
+	 * would be refused as taken (channelIdNotUnique). */
+	r = call(proc, auth, HTTP_POST, c->url, c->body, 0, 1, c->out, err,
+	         errlen);
+	/* Google's 401 for an address it will not call (protocols.md
+	 * §10.1) is no verdict on the access token. */
+	if (r == GCAL_UNAUTHORIZED &&
+	    strstr(err, "push.webhookUrlUnauthorized") != NULL)
+		r = GCAL_REFUSED;
+	return r;
+}
+
+enum gcal_result gcal_events_watch(struct proc *proc, const char *request_id,
+                                   const char *id, const char *address,
+                                   const char *token, long ttl_s,
+                                   struct gcal_channel *out, char *err,
+                                   size_t errlen)
+{
+	struct json_object *body = json_object_new_object(), *params = NULL,
+	                   *answer = NULL;
+	enum gcal_result r = GCAL_UNAVAILABLE;
+	char ttl[24];
+	struct buf url;
+
+	buf_init(&url, 8192);
+	snprintf(ttl, sizeof(ttl), "%ld", ttl_s);
+	params = json_object_new_object();
+	if (body == NULL || params == NULL ||
+	    jsonio_add_string(body, "id", id) != 0 ||
+	    jsonio_add_string(body, "type", "web_hook") != 0 ||
+	    jsonio_add_string(body, "address", address) != 0 ||
+	    jsonio_add_string(body, "token", token) != 0 ||
+	    jsonio_add_string(params, "ttl", ttl) != 0 ||
+	    event_url(proc, &url, NULL, NULL) != 0 ||
+	    buf_printf(&url, "/watch") != 0) {
+		snprintf(err, errlen, "out of memory");
+		json_object_put(params);
+		goto out;
+	}
+	if (jsonio_add(body, "params", params) != 0) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	{
+		struct watch_ctx c = {
+		        buf_str(&url),
+		        json_object_to_json_string_ext(
+		                body, JSON_C_TO_STRING_PLAIN |
+		                              JSON_C_TO_STRING_NOSLASHESCAPE),
+		        &answer};
+		struct authed a = {watch_with, &c};
+
+		r = as_admin(proc, request_id, &a, err, errlen);
+	}
+	if (r != GCAL_OK)
+		goto out;
+	if (gcal_channel_parse(answer, out) != 0 || strcmp(out->id, id) != 0) {
+		snprintf(err, errlen,
+		         "Google Calendar's answer to "
+		         "events.watch is not a channel");
+		r = GCAL_UNAVAILABLE;
+	}
+out:
+	json_object_put(answer);
+	json_object_put(body);
+	buf_free(&url);
+	return r;
+}
+
+enum gcal_result gcal_channel_stop(struct proc *proc, const char *request_id,
+                                   const char *id, const char *resource_id,
+                                   char *err, size_t errlen)
+{
+	struct json_object *body = json_object_new_object(), *answer = NULL;
+	enum gcal_result r = GCAL_UNAVAILABLE;
+	struct buf url;
+
+	buf_init(&url, 1024);
+	if (body == NULL || jsonio_add_string(body, "id", id) != 0 ||
+	    jsonio_add_string(body, "resourceId", resource_id) != 0 ||
+	    buf_printf(&url, "%s/calendar/v3/channels/stop",
+	               proc->cfg.google_api_base) != 0) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	/* Stopping twice is harmless: the call may be repeated. */
+	r = admin_call(proc, request_id, HTTP_POST, buf_str(&url),
+	               json_object_to_json_string_ext(
+	                       body, JSON_C_TO_STRING_PLAIN |
+	                                     JSON_C_TO_STRING_NOSLASHESCAPE),
+	               &answer, err, errlen);
+	if (r == GCAL_NOT_FOUND)
+		r = GCAL_OK;
+out:
+	json_object_put(answer);
+	json_object_put(body);
+	buf_free(&url);
+	return r;
+}

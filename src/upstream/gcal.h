@@ -15,6 +15,7 @@
 
 #include <json-c/json_object.h>
 
+#include "core/limit.h"
 #include "io/proc.h"
 
 enum gcal_result {
@@ -141,6 +142,46 @@ enum gcal_result gcal_event_read(struct proc *proc,
                                  const struct gcal_auth *auth,
                                  const char *event_id, struct json_object **out,
                                  char *err, size_t errlen)
+        __attribute__((warn_unused_result));
+
+/* A push channel as Google answers it (protocols.md §10.1). */
+struct gcal_channel {
+	char id[LIMIT_PUSH_ID + 1];
+	char resource_id[LIMIT_PUSH_RES_ID + 1];
+	long long expiration_ms; /* Unix time in ms; 0 when Google gave none */
+};
+
+/*
+ * Reads Google's Channel resource (obj borrowed) into *out: id,
+ * resourceId and expiration, which the discovery document declares an
+ * int64 (a JSON string) and which is also seen as a number; both are
+ * read. 0, or -1 (*out untouched) when id or resourceId is missing,
+ * empty, too long or not printable ASCII, or expiration is not a whole
+ * non-negative number of milliseconds.
+ */
+int gcal_channel_parse(struct json_object *obj, struct gcal_channel *out)
+        __attribute__((warn_unused_result));
+
+/*
+ * events.watch on GOOGLE_CALENDAR_ID with the admin's token: a "web_hook"
+ * channel named id that delivers to address and echoes token in
+ * X-Goog-Channel-Token, asking for ttl_s seconds (params.ttl). One try:
+ * a channel id may not be reused. On GCAL_OK *out is what Google granted
+ * (store its expiration, not the one asked for).
+ */
+enum gcal_result
+gcal_events_watch(struct proc *proc, const char *request_id, const char *id,
+                  const char *address, const char *token, long ttl_s,
+                  struct gcal_channel *out, char *err, size_t errlen)
+        __attribute__((warn_unused_result));
+
+/*
+ * channels.stop of the channel (id, resource_id) with the admin's token.
+ * A channel Google no longer knows (404) counts as stopped.
+ */
+enum gcal_result gcal_channel_stop(struct proc *proc, const char *request_id,
+                                   const char *id, const char *resource_id,
+                                   char *err, size_t errlen)
         __attribute__((warn_unused_result));
 
 /* A short English name of r. */

@@ -28,6 +28,7 @@ static const struct {
         {"/api/calendar/slots", "GET, HEAD"},
         {"/api/calendar/events", "GET, HEAD"},
         {"/api/calendar/holds", "POST"},
+        {"/api/calendar/notifications", "POST"},
         {"/api/calendar/{id}", "PATCH, DELETE"},
         {"/api/bookings/{id}", "GET, HEAD"},
         {"/api/health", "GET, HEAD"},

@@ -193,21 +193,21 @@ static void body_etag(const struct buf *b, char *etag, size_t size)
 
 /*
  * Sends the JSON in res->body with the cache headers of a public read, or
- * 304 when the client already has it (with the same headers: nginx's cache
- * revalidates its copy that way):
+ * 304 (with the same headers) when the client already has it:
  * - ETag;
  * - Cache-Control: public, max-age what is left of the copy's freshness
- *   (for a browser), s-maxage=1 (a shared cache keeps it a second, even a
- *   stale copy: max-age=0 alone would make nginx keep nothing and answer
- *   no If-None-Match), stale-while-revalidate=1, stale-if-error what is
- *   left until the copy is CALENDAR_MAX_STALE_S old (after that this
- *   program answers 503, and no cache may answer for it);
+ *   (for a browser; 0 with push notifications), s-maxage=1 (a shared
+ *   cache keeps it a second, even a stale copy: max-age=0 alone would make
+ *   nginx keep nothing and then answer no If-None-Match),
+ *   stale-while-revalidate=1, stale-if-error what is left until the copy
+ *   is CALENDAR_MAX_STALE_S old (after that this program answers 503, and
+ *   no cache may answer for it);
  * - X-Accel-Expires: @ the second made, when what the reply says was read
  *   (now, or a kept slots reply's): nginx's cache (nginx/) keeps the reply
- *   to the end of that second, so a booking shows within a second. s-maxage
- * counts whole seconds from when nginx stores the reply and would keep it up to
- * two. It comes after Cache-Control: nginx reads Cache-Control's stale-... only
- * when it has no expiry yet;
+ *   to the end of that second, so a booking shows within a second
+ *   (s-maxage counts whole seconds from when nginx stores the reply, up
+ *   to two). It comes after Cache-Control: nginx reads Cache-Control's
+ *   stale-... only while it has no expiry yet;
  * - X-Cache: this program's own cache state (HIT, MISS, STALE).
  */
 static int send_cached(struct proc *proc, struct request *req,
@@ -221,7 +221,10 @@ static int send_cached(struct proc *proc, struct request *req,
 	res->status = 200;
 	snprintf(res->content_type, sizeof(res->content_type),
 	         "application/json; charset=utf-8");
-	if (state == AVAIL_STALE || left < 0)
+	/* With push notifications a change may come at any moment: clients
+	 * and caches ask again each time (the ETag makes that a 304). */
+	if (state == AVAIL_STALE || left < 0 ||
+	    proc->cfg.calendar_push_url != NULL)
 		left = 0;
 	if (usable < 0)
 		usable = 0;

@@ -177,7 +177,8 @@ class NginxOwnErrors(unittest.TestCase):
         # TRACE is refused by nginx before any program sees it; its Allow is
         # the one the programs give (a PUT reaches them).
         paths = ["/api/calendar", "/api/calendar/slots", "/api/calendar/events",
-                 "/api/calendar/holds", "/api/calendar/0123456789abcdef0123456789abcdef",
+                 "/api/calendar/holds", "/api/calendar/notifications",
+                 "/api/calendar/0123456789abcdef0123456789abcdef",
                  "/api/bookings/0123456789abcdef0123456789abcdef", "/api/health",
                  "/api/payments/mercadopago", "/api/payments/123456", "/api/metrics",
                  "/oauth/google/start", "/oauth/google/callback", "/oauth/google/status"]

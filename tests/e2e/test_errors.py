@@ -45,6 +45,8 @@ class Errors(unittest.TestCase):
             ("PUT", "/api/calendar", "GET, HEAD, POST"),
             ("DELETE", "/api/calendar", "GET, HEAD, POST"),
             ("GET", "/api/calendar/holds", "POST"),
+            ("GET", "/api/calendar/notifications", "POST"),
+            ("DELETE", "/api/calendar/notifications", "POST"),
             ("GET", "/api/calendar/0123456789abcdef0123456789abcdef", "PATCH, DELETE"),
             ("POST", "/api/calendar/slots", "GET, HEAD"),
             ("PATCH", "/api/calendar/events", "GET, HEAD"),

@@ -73,6 +73,11 @@ class Startup(unittest.TestCase):
         self.assertRefused("calendar_get", "GOOGLE_API_BASE",
                            GOOGLE_API_BASE="http://example.com")
         self.assertRefused("payment_hook", "MP_API_BASE", MP_API_BASE="ftp://127.0.0.1/")
+        # Google calls the push URL over https; plain http only on the loopback.
+        self.assertRefused("calendar_get", "CALENDAR_PUSH_URL",
+                           CALENDAR_PUSH_URL="http://booking.example.com/api/calendar/notifications")
+        self.assertRefused("reconcile", "CALENDAR_PUSH_URL",
+                           CALENDAR_PUSH_URL="http://127.0.0.1@example.com/")
         self.assertRefused("calendar_get", "DATABASE_URL",
                            DATABASE_URL="postgres://u:topsecretpw@h/db")
         self.assertRefused("calendar_get", "DATABASE_URL",

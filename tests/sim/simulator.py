@@ -24,6 +24,7 @@ import argparse
 import base64
 import copy
 import datetime as dt
+import email.utils
 import functools
 import hashlib
 import hmac
@@ -952,6 +953,18 @@ def default_google_config():
     }
 
 
+def default_push_config():
+    return {
+        # null, or the reason events.watch is refused with (below), or
+        # {"status", "reason", "message"} of one's own.
+        "refuse_watch": None,
+        "max_ttl_s": 604800,        # Google's default lifetime, 7 days
+        "expiration_number": False,  # expiration as a JSON number
+        "allow_http_loopback": True,  # http:// to a loopback address
+        "delivery_timeout_s": 5.0,
+    }
+
+
 def default_mp_config():
     return {"access_token": "sim-mp-access-token",
             "webhook_secret": "sim-mp-webhook-secret"}
@@ -1019,6 +1032,12 @@ class State:
             self.rate_windows = {}
             self.requests = []
             self.next_seq = 1
+            for ch in getattr(self, "channels", {}).values():
+                push_close(ch)
+            self.push = default_push_config()
+            self.channels = {}          # channel id -> channel (push)
+            self.notifications = []     # push notifications, as delivered
+            self.next_notification = 1
 
     def add_calendar(self, cal_id, public=True, time_zone=DEFAULT_TIME_ZONE):
         cal = Calendar(cal_id, public, time_zone)
@@ -1784,6 +1803,7 @@ def touch(cal, ev, bump_sequence=False):
     """Record a change: updated, etag, change counter (and sequence)."""
     cal.counter += 1
     ev.seq = cal.counter
+    push_changed(cal)
     ev.data["updated"] = fmt_millis(time.time())
     ev.data["etag"] = new_etag()
     if bump_sequence:
@@ -2019,6 +2039,7 @@ def ev_insert(req, q, params, auth):
         apply_conference(ev, cd_in, 1)
     cal.counter += 1
     ev.seq = cal.counter
+    push_changed(cal)
     return 200, render_event(ev.data, cal.tz), [("ETag", ev.data["etag"])]
 
 
@@ -2401,8 +2422,320 @@ def freebusy(req, q, params, auth):
                  "calendars": cals}, []
 
 
+
+# -- push notifications: events.watch, channels.stop (protocols.md §10) ----
+
+WATCH_REFUSALS = {
+    "webhookUrlNotHttps": (400, "push.webhookUrlNotHttps",
+                           "WebHook callback must be HTTPS: %s"),
+    "webhookUrlUnauthorized": (401, "push.webhookUrlUnauthorized",
+                               "Unauthorized WebHook callback channel: %s"),
+    "notSupported": (400, "badRequest", "Push notifications are not "
+                     "supported by this resource."),
+    "backendError": (503, "backendError", "Backend Error"),
+}
+
+CHANNEL_ID_RE = re.compile(r"^[A-Za-z0-9\-_+/=]{1,64}$")
+
+
+def resource_id_of(cal):
+    """An opaque id of the calendar's events collection, stable per
+    calendar (every channel on it carries the same one)."""
+    digest = hashlib.sha256(("events " + cal.id).encode()).digest()
+    return b64url(digest)[:27]
+
+
+def loopback_http(url):
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme == "http" and parts.hostname in (
+        "127.0.0.1", "localhost", "::1") or (
+        parts.scheme == "http" and (parts.hostname or "").startswith("127."))
+
+
+def http_date_ms(ms):
+    return email.utils.formatdate(ms / 1000.0, usegmt=True)
+
+
+def ev_watch(req, q, params, auth):
+    cal = get_calendar(params["calendarId"], auth)
+    body = json_body(req)
+    cfg = STATE.push
+    cid = body.get("id")
+    address = body.get("address")
+    if not cid:
+        raise gerror(400, "required", "Required")
+    if not isinstance(cid, str) or not CHANNEL_ID_RE.match(cid):
+        raise gerror(400, "invalid", "Invalid channel id.")
+    ctype = body.get("type")
+    if not ctype:
+        raise gerror(400, "required", "Required")
+    if ctype not in ("web_hook", "webhook"):
+        raise gerror(400, "push.channelTypeNotSupported",
+                     "Channel type %s is not supported." % ctype)
+    if not address or not isinstance(address, str):
+        raise gerror(400, "required", "Required")
+    if not address.startswith("https://") and not (
+            cfg["allow_http_loopback"] and loopback_http(address)):
+        code, reason, msg = WATCH_REFUSALS["webhookUrlNotHttps"]
+        raise gerror(code, reason, msg % address)
+    token = body.get("token")
+    if token is not None and (not isinstance(token, str) or
+                              len(token) > 256):
+        raise gerror(400, "invalid", "Invalid token: at most 256 "
+                     "characters.")
+    refuse = cfg.get("refuse_watch")
+    if refuse:
+        if isinstance(refuse, dict):
+            raise gerror(int(refuse.get("status", 400)),
+                         refuse.get("reason", "badRequest"),
+                         refuse.get("message", "Bad Request"))
+        code, reason, msg = WATCH_REFUSALS[refuse]
+        raise gerror(code, reason, msg % address if "%s" in msg else msg)
+    if cid in STATE.channels:
+        raise gerror(400, "channelIdNotUnique",
+                     "Channel id %s not unique" % cid)
+    now_ms = int(time.time() * 1000)
+    ttl_s = int(cfg["max_ttl_s"])
+    ttl = (body.get("params") or {}).get("ttl")
+    if ttl is not None:
+        if not isinstance(ttl, str) or not ttl.isdigit():
+            raise gerror(400, "invalid", "Invalid value for ttl: %s" % ttl)
+        ttl_s = min(ttl_s, int(ttl))
+    expiration = now_ms + ttl_s * 1000
+    if body.get("expiration") is not None:
+        try:
+            asked = int(body["expiration"])
+        except (TypeError, ValueError):
+            raise gerror(400, "invalid", "Invalid expiration.")
+        expiration = min(expiration, asked)
+    ch = {
+        "id": cid, "resourceId": resource_id_of(cal), "calendar": cal.id,
+        "resourceUri": "https://www.googleapis.com/calendar/v3/calendars/"
+                       "%s/events?alt=json"
+                       % urllib.parse.quote(cal.id, safe=""),
+        "address": address, "token": token, "expiration": expiration,
+        "owner": auth.get("email"), "created": now_ms, "stopped": None,
+        "number": 0, "queue": deque(), "cond": threading.Condition(),
+        "closed": False}
+    STATE.channels[cid] = ch
+    threading.Thread(target=push_worker, args=(ch,), daemon=True).start()
+    push_enqueue(ch, "sync")     # may well arrive before this answer
+    out = {"kind": "api#channel", "id": cid, "resourceId": ch["resourceId"],
+           "resourceUri": ch["resourceUri"],
+           "expiration": expiration if cfg["expiration_number"]
+           else str(expiration)}
+    if token is not None:
+        out["token"] = token
+    return 200, out, []
+
+
+def channels_stop(req, q, params, auth):
+    body = json_body(req)
+    cid, rid = body.get("id"), body.get("resourceId")
+    if not cid or not rid:
+        raise gerror(400, "required", "Required")
+    ch = STATE.channels.get(cid)
+    project = str(STATE.google.get("project_number") or "")
+    if ch is None or ch["resourceId"] != rid or \
+            (ch["owner"] and auth.get("email") != ch["owner"]):
+        raise gerror(404, "notFound", "Channel '%s' not found for project "
+                     "'%s'" % (cid, project))
+    if ch["stopped"] is None:
+        ch["stopped"] = int(time.time() * 1000)
+    push_close(ch)
+    return 204, None, []
+
+
+def channel_live(ch, now_ms=None):
+    now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
+    return ch["stopped"] is None and now_ms < ch["expiration"]
+
+
+def push_close(ch):
+    """No more messages on ch: what is queued is dropped."""
+    with ch["cond"]:
+        ch["closed"] = True
+        ch["queue"].clear()
+        ch["cond"].notify_all()
+
+
+def push_enqueue(ch, state):
+    """Queue one message on ch (its worker sends them in order)."""
+    msg = push_message(ch, state)
+    with ch["cond"]:
+        if ch["closed"]:
+            return
+        ch["queue"].append(msg)
+        ch["cond"].notify()
+
+
+def push_message(ch, state):
+    """The next message of ch: its number and Google's headers."""
+    if state == "sync":
+        ch["number"] = 1
+    else:                          # larger each time, not sequential
+        ch["number"] += random.randint(1, 7)
+    headers = [("X-Goog-Channel-ID", ch["id"])]
+    if ch["token"] is not None:
+        headers.append(("X-Goog-Channel-Token", ch["token"]))
+    headers += [
+        ("X-Goog-Channel-Expiration", http_date_ms(ch["expiration"])),
+        ("X-Goog-Resource-ID", ch["resourceId"]),
+        ("X-Goog-Resource-URI", ch["resourceUri"]),
+        ("X-Goog-Resource-State", state),
+        ("X-Goog-Message-Number", str(ch["number"])),
+        ("Content-Type", "application/json; utf-8"),
+        ("User-Agent", "APIs-Google; (+https://developers.google.com/"
+                       "webmasters/APIs-Google.html)")]
+    return {"state": state, "number": ch["number"], "headers": headers,
+            "queued": time.time()}
+
+
+def push_changed(cal):
+    """Something changed in cal's events: tell every live channel on it."""
+    now_ms = int(time.time() * 1000)
+    for ch in STATE.channels.values():
+        if ch["calendar"] == cal.id and channel_live(ch, now_ms):
+            push_enqueue(ch, "exists")
+
+
+def push_worker(ch):
+    """Delivers ch's messages one after the other, each POST with a
+    timeout: a receiver that fails or hangs slows only its own channel."""
+    while True:
+        with ch["cond"]:
+            while not ch["queue"] and not ch["closed"]:
+                ch["cond"].wait()
+            if not ch["queue"]:
+                return
+            msg = ch["queue"].popleft()
+        push_deliver(ch, msg)
+
+
+def push_send_all(ch, msgs):
+    for msg in msgs:
+        push_deliver(ch, msg)
+
+
+def push_deliver(ch, msg):
+    with STATE.lock:
+        timeout = float(STATE.push.get("delivery_timeout_s") or 5)
+    parts = urllib.parse.urlsplit(ch["address"])
+    target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
+    entry = {"channel": ch["id"], "url": ch["address"],
+             "state": msg["state"], "number": msg["number"],
+             "headers": dict(msg["headers"]), "sent": time.time(),
+             "status": None, "error": None}
+    conn_cls = http.client.HTTPSConnection if parts.scheme == "https" \
+        else http.client.HTTPConnection
+    try:
+        conn = conn_cls(parts.hostname, parts.port, timeout=timeout)
+        try:
+            conn.putrequest("POST", target, skip_accept_encoding=True)
+            for k, v in msg["headers"]:
+                conn.putheader(k, v)
+            conn.putheader("Content-Length", "0")
+            conn.endheaders()
+            resp = conn.getresponse()
+            resp.read()
+            entry["status"] = resp.status
+        finally:
+            conn.close()
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        entry["error"] = "%s: %s" % (type(exc).__name__, exc)
+    entry["done"] = time.time()
+    with STATE.lock:
+        entry["seq"] = STATE.next_notification
+        STATE.next_notification += 1
+        STATE.notifications.append(entry)
+        if len(STATE.notifications) > 20000:
+            del STATE.notifications[:1000]
+
+
+def public_channel(ch):
+    now_ms = int(time.time() * 1000)
+    return {k: ch[k] for k in ("id", "resourceId", "resourceUri", "calendar",
+                               "address", "token", "expiration", "owner",
+                               "created", "stopped", "number")} | {
+        "live": channel_live(ch, now_ms),
+        "expired": now_ms >= ch["expiration"]}
+
+
+def ctl_push(req, rest, body):
+    """/_sim/push[/channels[/{id}[/expire|/notify]]|/notifications]"""
+    m = req.method
+    if not rest:
+        if m == "POST":
+            if not isinstance(body, dict) or set(body) - set(
+                    default_push_config()):
+                raise ctl_error(400, "known keys: %s" % ", ".join(
+                    sorted(default_push_config())))
+            refuse = body.get("refuse_watch")
+            if refuse is not None and not isinstance(refuse, dict) and \
+                    refuse not in WATCH_REFUSALS:
+                raise ctl_error(400, "refuse_watch: null, {status, reason, "
+                                "message} or one of %s"
+                                % ", ".join(sorted(WATCH_REFUSALS)))
+            STATE.push.update(body)
+        if m in ("GET", "POST"):
+            return ctl_ok(dict(STATE.push))
+        raise ctl_error(405, "use GET or POST")
+    if rest == ["channels"] and m == "GET":
+        return ctl_ok([public_channel(c) for c in STATE.channels.values()])
+    if rest == ["notifications"]:
+        if m == "DELETE":
+            STATE.notifications = []
+            return ctl_ok()
+        if m == "GET":
+            out = list(STATE.notifications)
+            cid = first(req.query, "channel")
+            if cid:
+                out = [n for n in out if n["channel"] == cid]
+            try:
+                since = int(first(req.query, "since", "0") or 0)
+            except ValueError:
+                raise ctl_error(400, "since must be an integer")
+            return ctl_ok([n for n in out if n["seq"] > since])
+    if len(rest) >= 2 and rest[0] == "channels":
+        ch = STATE.channels.get(rest[1])
+        if ch is None:
+            raise ctl_error(404, "no such channel")
+        if len(rest) == 2 and m == "GET":
+            return ctl_ok(public_channel(ch))
+        if rest[2:] == ["expire"] and m == "POST":
+            ch["expiration"] = min(ch["expiration"],
+                                   int(time.time() * 1000))
+            push_close(ch)
+            return ctl_ok(public_channel(ch))
+        if rest[2:] == ["notify"] and m == "POST":
+            body = body if isinstance(body, dict) else {}
+            count = body.get("count", 1)
+            state = body.get("state", "exists")
+            if not isinstance(count, int) or not 1 <= count <= 10000:
+                raise ctl_error(400, "count: 1 to 10000")
+            if not channel_live(ch):
+                raise ctl_error(409, "the channel is not live")
+            conc = body.get("concurrency", 1)
+            if not isinstance(conc, int) or not 1 <= conc <= 32:
+                raise ctl_error(400, "concurrency: 1 to 32")
+            if conc == 1:
+                for _ in range(count):
+                    push_enqueue(ch, state)
+                return ctl_ok({"queued": count})
+            # Several connections at once, as Google's senders may: the
+            # messages (numbered now) are shared out among conc threads.
+            msgs = [push_message(ch, state) for _ in range(count)]
+            for i in range(conc):
+                threading.Thread(target=push_send_all,
+                                 args=(ch, msgs[i::conc]),
+                                 daemon=True).start()
+            return ctl_ok({"queued": count})
+    raise ctl_error(404, "unknown control path %s %s" % (m, req.path))
+
+
 CALENDAR_METHODS = {
     "events.list": ev_list, "events.insert": ev_insert,
+    "events.watch": ev_watch, "channels.stop": channels_stop,
     "events.get": ev_get, "events.patch": ev_patch,
     "events.update": ev_update, "events.delete": ev_delete,
     "calendars.get": cal_get, "freebusy.query": freebusy,
@@ -2908,6 +3241,7 @@ def seed_event(cal, spec, eid=None):
         ev.conf_left = int(STATE.google.get("conference_pending_gets") or 0)
     cal.counter += 1
     ev.seq = cal.counter
+    push_changed(cal)
     return data
 
 
@@ -3065,6 +3399,8 @@ def handle_control(req):
                 return ctl_ok(google_view())
         if top == "calendars":
             return ctl_calendars(req, rest, body)
+        if top == "push":
+            return ctl_push(req, rest, body)
         if top == "tokens" and m == "POST" and len(rest) == 1:
             if rest[0] == "expire":
                 now = time.time()

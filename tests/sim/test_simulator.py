@@ -1457,6 +1457,226 @@ class MercadoPagoTests(Base):
         self.assertIn("error", res)
 
 
+# ---------------------------------------------------------------------------
+# Push notifications: events.watch, channels.stop (protocols.md §10)
+# ---------------------------------------------------------------------------
+
+class PushReceiver:
+    """A local receiver of notifications: answers status (200), records
+    (path, headers) of each POST."""
+
+    def __init__(self, status=200):
+        got = self.got = []
+        me = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(n)
+                got.append((self.path, {k.lower(): v for k, v in
+                                        self.headers.items()}))
+                self.send_response(me.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.status = status
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                                      Handler)
+        threading.Thread(target=self.server.serve_forever,
+                         daemon=True).start()
+        self.url = "http://127.0.0.1:%d/api/calendar/notifications" % \
+            self.server.server_address[1]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def wait(self, n, timeout=5):
+        deadline = time.time() + timeout
+        while time.time() < deadline and len(self.got) < n:
+            time.sleep(0.01)
+        return self.got
+
+
+class PushTests(Base):
+    def setUp(self):
+        super().setUp()
+        self.rx = PushReceiver()
+
+    def tearDown(self):
+        self.rx.close()
+
+    def watch(self, body=None, token=None, cal=CAL):
+        b = {"id": "chan-" + secrets.token_hex(8), "type": "web_hook",
+             "address": self.rx.url, "token": "tok-" + secrets.token_hex(8)}
+        b.update(body or {})
+        return self.api("POST", events_path(cal) + "/watch", b, token=token)
+
+    def test_watch_answers_a_channel_and_sends_sync_first(self):
+        r = self.watch({"id": "chan-1", "params": {"ttl": "3600"}})
+        self.assertEqual(r.status, 200, r)
+        ch = r.json
+        self.assertEqual((ch["kind"], ch["id"]), ("api#channel", "chan-1"))
+        self.assertTrue(ch["token"].startswith("tok-"))
+        # int64: a string of milliseconds, the ttl asked (or less).
+        self.assertRegex(ch["expiration"], r"^\d{13}$")
+        left = int(ch["expiration"]) / 1000 - time.time()
+        self.assertTrue(3590 < left <= 3600, left)
+        self.assertIn("/calendars/school%40group.calendar.google.com/events",
+                      ch["resourceUri"])
+        path, h = self.rx.wait(1)[0]
+        self.assertEqual(path, "/api/calendar/notifications")
+        self.assertEqual(h["x-goog-channel-id"], "chan-1")
+        self.assertEqual(h["x-goog-channel-token"], ch["token"])
+        self.assertEqual(h["x-goog-resource-id"], ch["resourceId"])
+        self.assertEqual(h["x-goog-resource-uri"], ch["resourceUri"])
+        self.assertEqual(h["x-goog-resource-state"], "sync")
+        self.assertEqual(h["x-goog-message-number"], "1")
+        self.assertRegex(h["x-goog-channel-expiration"],
+                         r"^\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT$")
+        self.assertEqual(h["content-length"], "0")
+        self.assertTrue(h["user-agent"].startswith("APIs-Google"))
+        # Every change of an event of the calendar: "exists", numbers up.
+        ev = self.insert({"summary": "a", "start": dtz("2030-01-01T10:00:00"),
+                          "end": dtz("2030-01-01T11:00:00")})
+        self.api("PATCH", events_path(CAL, ev["id"]), {"summary": "b"})
+        self.api("DELETE", events_path(CAL, ev["id"]))
+        ctl("POST", "calendars/%s/events" % q(CAL), {"summary": "seeded"})
+        got = self.rx.wait(5)
+        self.assertEqual([g[1]["x-goog-resource-state"] for g in got],
+                         ["sync"] + ["exists"] * 4)
+        nums = [int(g[1]["x-goog-message-number"]) for g in got]
+        self.assertEqual(nums, sorted(set(nums)))
+        # Another calendar's changes are not this channel's.
+        ctl("POST", "calendars/other@x.test/events", {"summary": "x"})
+        time.sleep(0.2)
+        self.assertEqual(len(self.rx.got), 5)
+        # The delivered log, with the receiver's answers.
+        log = ctl("GET", "push/notifications", query={"channel": "chan-1"})
+        self.assertEqual([n["status"] for n in log], [200] * 5)
+        self.assertEqual([n["state"] for n in log], ["sync"] + ["exists"] * 4)
+
+    def test_watch_needs_the_oauth_token_and_a_good_body(self):
+        r = call("POST", events_path() + "/watch",
+                 body={"id": "c1", "type": "web_hook", "address": self.rx.url},
+                 query={"key": "sim-api-key"})
+        self.assertGoogleError(r, 401, "required")
+        r = self.watch(token="not-a-token")
+        self.assertGoogleError(r, 401, "authError")
+        self.assertGoogleError(self.watch({"id": None}), 400, "required")
+        self.assertGoogleError(self.watch({"type": "email"}), 400,
+                               "push.channelTypeNotSupported")
+        self.assertGoogleError(self.watch({"address": "http://example.com/x"}),
+                               400, "push.webhookUrlNotHttps")
+        self.assertGoogleError(self.watch({"token": "t" * 257}), 400, "invalid")
+        self.assertEqual(self.watch({"id": "again"}).status, 200)
+        self.assertGoogleError(self.watch({"id": "again"}), 400,
+                               "channelIdNotUnique")
+        self.assertEqual(self.watch({"type": "webhook"}).status, 200)
+
+    def test_refused_watch_expiry_and_expiration_as_a_number(self):
+        ctl("POST", "push", {"refuse_watch": "webhookUrlUnauthorized"})
+        self.assertGoogleError(self.watch(), 401, "push.webhookUrlUnauthorized")
+        ctl("POST", "push", {"refuse_watch": {"status": 400, "reason": "x",
+                                              "message": "no"}})
+        self.assertGoogleError(self.watch(), 400, "x", "no")
+        self.assertEqual(call("POST", "/_sim/push",
+                              body={"refuse_watch": "nonsense"}).status, 400)
+        ctl("POST", "push", {"refuse_watch": None, "max_ttl_s": 60,
+                             "expiration_number": True})
+        ch = self.watch({"params": {"ttl": "604800"}}).json
+        self.assertIsInstance(ch["expiration"], int)
+        self.assertTrue(ch["expiration"] / 1000 - time.time() <= 60)
+        self.rx.wait(1)
+        ctl("POST", "push/channels/%s/expire" % ch["id"])
+        view = ctl("GET", "push/channels/%s" % ch["id"])
+        self.assertEqual((view["live"], view["expired"]), (False, True))
+        ctl("POST", "calendars/%s/events" % q(CAL), {"summary": "late"})
+        time.sleep(0.2)
+        self.assertEqual(len(self.rx.got), 1, "an expired channel is silent")
+        self.assertEqual(call("POST", "/_sim/push/channels/%s/notify"
+                              % ch["id"]).status, 409)
+
+    def test_stop(self):
+        ch = self.watch().json
+        self.rx.wait(1)
+        stop = "/calendar/v3/channels/stop"
+        r = call("POST", stop, body={"id": ch["id"], "resourceId": ch["resourceId"]},
+                 query={"key": "sim-api-key"})
+        self.assertGoogleError(r, 401, "required")
+        r = self.api("POST", stop, {"id": ch["id"]})
+        self.assertGoogleError(r, 400, "required")
+        r = self.api("POST", stop, {"id": ch["id"], "resourceId": "other"})
+        self.assertGoogleError(r, 404, "notFound", "Channel '%s' not found"
+                               % ch["id"])
+        r = self.api("POST", stop, {"id": ch["id"], "resourceId": ch["resourceId"]})
+        self.assertEqual((r.status, r.body), (204, b""))
+        self.assertFalse(ctl("GET", "push/channels")[0]["live"])
+        ctl("POST", "calendars/%s/events" % q(CAL), {"summary": "after"})
+        time.sleep(0.2)
+        self.assertEqual(len(self.rx.got), 1, "a stopped channel is silent")
+        self.assertGoogleError(self.api("POST", stop, {"id": "nope",
+                                                       "resourceId": "r"}),
+                               404, "notFound")
+
+    def test_a_receiver_that_fails_or_hangs_does_not_block(self):
+        # Nothing listens on the address: the failure is recorded.
+        dead = socket.socket()
+        dead.bind(("127.0.0.1", 0))
+        port = dead.getsockname()[1]
+        dead.close()
+        ch = self.watch({"address": "http://127.0.0.1:%d/x" % port}).json
+        # One that accepts and never answers: only its own channel waits.
+        hang = socket.socket()
+        hang.bind(("127.0.0.1", 0))
+        hang.listen(8)
+        try:
+            slow = self.watch({"address": "http://127.0.0.1:%d/x"
+                               % hang.getsockname()[1]}).json
+            ok = self.watch().json
+            ctl("POST", "calendars/%s/events" % q(CAL), {"summary": "x"})
+            self.assertEqual(len(self.rx.wait(2)), 2)
+            self.assertEqual(ctl("GET", "health"), {"ok": True})
+            # The good receiver got both while the slow one still hangs.
+            log = ctl("GET", "push/notifications")
+            self.assertEqual([n for n in log if n["channel"] == slow["id"]], [])
+        finally:
+            hang.close()
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            log = ctl("GET", "push/notifications")
+            if len([n for n in log if n["channel"] == slow["id"]]) >= 2:
+                break
+            time.sleep(0.05)
+        by = {}
+        for n in ctl("GET", "push/notifications"):
+            by.setdefault(n["channel"], []).append(n)
+        self.assertEqual(len(by[ch["id"]]), 2)
+        self.assertTrue(all(n["status"] is None and n["error"]
+                            for n in by[ch["id"]]), by[ch["id"]])
+        self.assertEqual(len(by[slow["id"]]), 2)
+        self.assertTrue(all(n["status"] is None for n in by[slow["id"]]))
+        self.assertEqual([n["status"] for n in by[ok["id"]]], [200, 200])
+
+    def test_notify_control_sends_many_at_once(self):
+        ch = self.watch().json
+        self.rx.wait(1)
+        ctl("POST", "push/channels/%s/notify" % ch["id"],
+            {"count": 20, "concurrency": 4})
+        got = self.rx.wait(21)
+        self.assertEqual(len(got), 21)
+        nums = sorted(int(g[1]["x-goog-message-number"]) for g in got[1:])
+        self.assertEqual(len(set(nums)), 20)
+        self.assertTrue(all(n > 1 for n in nums))
+        self.assertEqual(call("POST", "/_sim/push/channels/%s/notify" % ch["id"],
+                              body={"count": 0}).status, 400)
+
+
 def preference(**changes):
     """A checkout preference as the school's site makes it (a value of
     None removes the key)."""

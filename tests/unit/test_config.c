@@ -36,6 +36,7 @@ static const char *const all_vars[] = {
         "GOOGLE_OAUTH_TOKEN_URL",
         "GOOGLE_OAUTH_USERINFO_URL",
         "MP_API_BASE",
+        "CALENDAR_PUSH_URL",
         NULL,
 };
 
@@ -343,6 +344,47 @@ TEST(base_urls_are_https_or_loopback_http)
 	clear_env();
 }
 
+TEST(push_url_is_optional_https_or_loopback_http)
+{
+	static const char *const bad[] = {
+	        "http://booking.example.com/api/calendar/notifications",
+	        "http://127.0.0.1@example.com/api/calendar/notifications",
+	        "ftp://127.0.0.1/api/calendar/notifications",
+	        "booking.example.com/api/calendar/notifications",
+	};
+	struct config cfg;
+	char longer[LIMIT_PUSH_URL + 16];
+	size_t i;
+
+	set_required();
+	CHECK_INT(config_load(&cfg, need_all, err, sizeof(err)), 0);
+	CHECK(cfg.calendar_push_url == NULL); /* unset: no channel */
+	setenv("CALENDAR_PUSH_URL", "", 1);
+	CHECK_INT(config_load(&cfg, need_all, err, sizeof(err)), 0);
+	CHECK(cfg.calendar_push_url == NULL); /* empty: the same */
+	setenv("CALENDAR_PUSH_URL",
+	       "https://booking.example.com/api/calendar/notifications", 1);
+	CHECK_INT(config_load(&cfg, need_all, err, sizeof(err)), 0);
+	CHECK_STR(cfg.calendar_push_url,
+	          "https://booking.example.com/api/calendar/notifications");
+	setenv("CALENDAR_PUSH_URL",
+	       "http://127.0.0.1:8080/api/calendar/notifications", 1);
+	CHECK_INT(config_load(&cfg, need_all, err, sizeof(err)), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		setenv("CALENDAR_PUSH_URL", bad[i], 1);
+		CHECK_INT(config_load(&cfg, need_all, err, sizeof(err)), -1);
+		CHECK(strstr(err, "CALENDAR_PUSH_URL") != NULL);
+		CHECK(strstr(err, bad[i]) == NULL);
+	}
+	memset(longer, 'a', sizeof(longer) - 1);
+	memcpy(longer, "https://", 8);
+	longer[sizeof(longer) - 1] = '\0';
+	setenv("CALENDAR_PUSH_URL", longer, 1);
+	CHECK_INT(config_load(&cfg, need_all, err, sizeof(err)), -1);
+	CHECK(strstr(err, "CALENDAR_PUSH_URL") != NULL);
+	unsetenv("CALENDAR_PUSH_URL");
+}
+
 TEST(unknown_time_zone_is_refused)
 {
 	static const char *const bad[] = {
@@ -512,6 +554,7 @@ int main(void)
 	RUN(values_override_the_defaults);
 	RUN(numbers_are_strict_and_bounded);
 	RUN(base_urls_are_https_or_loopback_http);
+	RUN(push_url_is_optional_https_or_loopback_http);
 	RUN(unknown_time_zone_is_refused);
 	RUN(encryption_key_must_be_32_bytes_of_base64);
 	RUN(messages_never_show_a_value);
