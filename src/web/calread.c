@@ -247,19 +247,31 @@ static int send_cached(struct proc *proc, struct request *req,
 	return 200;
 }
 
+/* Copies of a query and a reply's body into *q and *b (malloc'd): 0, or
+ * -1 when out of memory (nothing allocated). */
+static int copy_reply(const char *query, const struct buf *body, char **q,
+                      char **b)
+{
+	*q = strdup(query);
+	*b = malloc(body->len + 1);
+	if (*q == NULL || *b == NULL) {
+		free(*q);
+		free(*b);
+		return -1;
+	}
+	memcpy(*b, buf_str(body), body->len + 1);
+	return 0;
+}
+
 /* Keeps the reply in res for the next request with the same query. */
 static void remember(struct avail_memo *m, const char *query, uint64_t version,
                      int64_t from, int64_t to, const struct buf *body,
                      const char *etag)
 {
-	char *q = strdup(query), *b = malloc(body->len + 1);
+	char *q, *b;
 
-	if (q == NULL || b == NULL) {
-		free(q);
-		free(b);
+	if (copy_reply(query, body, &q, &b) != 0)
 		return;
-	}
-	memcpy(b, buf_str(body), body->len + 1);
 	free(m->query);
 	free(m->body);
 	m->query = q;
@@ -398,14 +410,10 @@ static void slots_keep(const char *query, int64_t made, const struct buf *body,
                        enum avail_state state, int64_t age, const char *etag)
 {
 	struct slots_kept *k = &slots_kept[slots_next++ % SLOTS_KEPT];
-	char *q = strdup(query), *b = malloc(body->len + 1);
+	char *q, *b;
 
-	if (q == NULL || b == NULL) {
-		free(q);
-		free(b);
+	if (copy_reply(query, body, &q, &b) != 0)
 		return;
-	}
-	memcpy(b, buf_str(body), body->len + 1);
 	slots_forget(k);
 	k->query = q;
 	k->body = b;

@@ -16,23 +16,6 @@
 #include "web/payguard.h"
 #include "web/reply.h"
 
-static int ack(struct response *res, const char *what, const char *payment)
-{
-	struct json_object *o = json_object_new_object();
-	int status;
-
-	if (o == NULL || jsonio_add_bool(o, "received", 1) ||
-	    jsonio_add_string(o, "result", what) ||
-	    jsonio_add_string(o, "payment", payment)) {
-		json_object_put(o);
-		return response_error(res, 500, "internal_error",
-		                      "The reply could not be built.");
-	}
-	status = response_json(res, 200, o);
-	json_object_put(o);
-	return status;
-}
-
 /* This process's guards for unsigned notifications (web/payguard.h). */
 static struct payguard guard;
 
@@ -91,13 +74,15 @@ int payapi_notification(struct proc *proc, struct request *req,
 	if (topic != NULL) {
 		/* The older form, which MercadoPago does not sign. */
 		if (strcmp(topic, "payment") != 0)
-			return ack(res, "ignored: not a payment", NULL);
+			return reply_received(res, "ignored: not a payment",
+			                      "payment", NULL);
 		pid = request_query(req, "id");
 	} else if (type != NULL) {
 		enum mp_sig sig;
 
 		if (strcmp(type, "payment") != 0)
-			return ack(res, "ignored: not a payment", NULL);
+			return reply_received(res, "ignored: not a payment",
+			                      "payment", NULL);
 		pid = request_query(req, "data.id");
 		sig = mp_signature_verify(
 		        proc->cfg.mp_webhook_secret,
@@ -149,7 +134,8 @@ int payapi_notification(struct proc *proc, struct request *req,
 		         "notification for payment %s, which "
 		         "MercadoPago does not know: ignored",
 		         pid);
-		return ack(res, "ignored: unknown payment", pid);
+		return reply_received(res, "ignored: unknown payment",
+		                      "payment", pid);
 	}
 	if (mr == MP_UNREADABLE) {
 		/* It will read the same next time: recorded, with why. */
@@ -157,7 +143,7 @@ int payapi_notification(struct proc *proc, struct request *req,
 		if (payment_record_unreadable(proc, req->request_id, pid, err,
 		                              &o) != PAYMENT_RECORDED)
 			return not_recorded(res);
-		return ack(res, o.what, pid);
+		return reply_received(res, o.what, "payment", pid);
 	}
 	if (mr != MP_OK) {
 		log_warn(req->request_id, "reading payment %s: %s", pid, err);
@@ -179,7 +165,7 @@ int payapi_notification(struct proc *proc, struct request *req,
 
 	/* Then Google; the reply is 200 anyway: the state is durable. */
 	payment_finish(proc, req->request_id, &o);
-	return ack(res, o.what, pid);
+	return reply_received(res, o.what, "payment", pid);
 }
 
 int payapi_get(struct proc *proc, struct request *req, struct response *res)

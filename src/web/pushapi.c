@@ -1,28 +1,9 @@
 #include "web/pushapi.h"
 
-#include <json-c/json_object.h>
-
-#include "core/jsonio.h"
 #include "core/log.h"
 #include "school/avail.h"
 #include "school/push.h"
 #include "web/reply.h"
-
-static int ack(struct response *res, const char *what)
-{
-	struct json_object *o = json_object_new_object();
-	int status;
-
-	if (o == NULL || jsonio_add_bool(o, "received", 1) ||
-	    jsonio_add_string(o, "result", what)) {
-		json_object_put(o);
-		return response_error(res, 500, "internal_error",
-		                      "The reply could not be built.");
-	}
-	status = response_json(res, 200, o);
-	json_object_put(o);
-	return status;
-}
 
 int pushapi_notification(struct proc *proc, struct request *req,
                          struct response *res)
@@ -43,9 +24,9 @@ int pushapi_notification(struct proc *proc, struct request *req,
 		    0)
 			return reply_db_down(proc, req, res,
 			                     "marking availability stale");
-		return ack(res, "changed");
+		return reply_received(res, "changed", NULL, NULL);
 	case PUSH_SYNC:
-		return ack(res, "sync");
+		return reply_received(res, "sync", NULL, NULL);
 	case PUSH_BAD_STATE:
 		return response_error(res, 400, "bad_request",
 		                      "X-Goog-Resource-State must be sync, "

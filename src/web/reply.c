@@ -73,6 +73,24 @@ int reply_booking(struct proc *proc, struct request *req, struct response *res,
 	return reply_wrapped(res, status, "booking", b);
 }
 
+int reply_received(struct response *res, const char *result, const char *key,
+                   const char *value)
+{
+	struct json_object *o = json_object_new_object();
+	int status;
+
+	if (o == NULL || jsonio_add_bool(o, "received", 1) ||
+	    jsonio_add_string(o, "result", result) ||
+	    (key != NULL && jsonio_add_string(o, key, value))) {
+		json_object_put(o);
+		return response_error(res, 500, "internal_error",
+		                      "The reply could not be built.");
+	}
+	status = response_json(res, 200, o);
+	json_object_put(o);
+	return status;
+}
+
 int reply_wrapped(struct response *res, int status, const char *key,
                   struct json_object *obj)
 {

@@ -1,7 +1,7 @@
 /*
  * reply - the replies several handlers share: the contract's errors for a
  * failed calendar call, a database that does not answer and a refused
- * body, and {"booking": BOOKING}.
+ * body, {"booking": BOOKING}, and the acknowledgement of a notification.
  */
 #ifndef REPLY_H
 #define REPLY_H
@@ -38,6 +38,14 @@ int reply_body_error(struct response *res, int status, const char *err);
  */
 int reply_booking(struct proc *proc, struct request *req, struct response *res,
                   int status, const char *id);
+
+/*
+ * 200 {"received": true, "result": result} for a notification taken (a
+ * payment's, the calendar's); with key, also key: value (null when value
+ * is NULL).
+ */
+int reply_received(struct response *res, const char *result, const char *key,
+                   const char *value);
 
 /*
  * Answers {key: obj} with status. obj (a new object) is taken, also on
