@@ -37,6 +37,9 @@ import urllib.parse
 import uuid
 import zoneinfo
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+import harness  # noqa: E402 - the e2e tests' reading of stack.env
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VAR_DIR = os.environ["VAR_DIR"]
 RUN = os.path.join(VAR_DIR, "run")
@@ -79,18 +82,7 @@ def say(*args):
 
 # ---- the stack's settings ----
 
-def read_env(path):
-    p = subprocess.run(["bash", "-c", 'set -a; . "$1"; set +a; env -0', "_", path],
-                       stdout=subprocess.PIPE, env={"PATH": "/usr/bin:/bin"}, check=True)
-    env = {}
-    for item in p.stdout.split(b"\0"):
-        if b"=" in item:
-            k, v = item.split(b"=", 1)
-            env[k.decode()] = v.decode()
-    return env
-
-
-ENV = read_env(os.path.join(RUN, "stack.env"))
+ENV = harness.read_env_file(os.path.join(RUN, "stack.env"))
 SIM_PORT = int(ENV["SIMULATOR_PORT"])
 ZONE = zoneinfo.ZoneInfo(ENV.get("TIME_ZONE") or "America/Argentina/Buenos_Aires")
 INTERNAL = {"Authorization": "Bearer " + ENV["INTERNAL_API_TOKEN"]}

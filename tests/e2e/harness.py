@@ -82,6 +82,19 @@ def request(port, method, path, body=None, headers=None, timeout=30):
     return reply
 
 
+def read_env_file(path):
+    """The variables a file of shell assignments (stack.sh's stack.env)
+    sets, as bash reads them (values unquoted)."""
+    p = subprocess.run(["bash", "-c", 'set -a; . "$1"; set +a; env -0', "_", path],
+                       stdout=subprocess.PIPE, env={"PATH": "/usr/bin:/bin"}, check=True)
+    env = {}
+    for item in p.stdout.split(b"\0"):
+        if b"=" in item:
+            k, v = item.split(b"=", 1)
+            env[k.decode()] = v.decode()
+    return env
+
+
 # The settings the tests' stack runs with (besides the simulator's): a
 # short cache lifetime, so tests of freshness and staleness wait seconds.
 TEST_ENV = {
@@ -129,16 +142,7 @@ class Stack:
 
     def read_env(self):
         """stack.env as the programs see it (values unquoted by bash)."""
-        p = subprocess.run(
-            ["bash", "-c", 'set -a; . "$1"; set +a; env -0', "_",
-             os.path.join(self.dir, "run", "stack.env")],
-            stdout=subprocess.PIPE, env={"PATH": "/usr/bin:/bin"}, check=True)
-        env = {}
-        for item in p.stdout.split(b"\0"):
-            if b"=" in item:
-                k, v = item.split(b"=", 1)
-                env[k.decode()] = v.decode()
-        return env
+        return read_env_file(os.path.join(self.dir, "run", "stack.env"))
 
     def program_env(self):
         """The environment the programs were started with. A sanitizer's
